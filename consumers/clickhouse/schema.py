@@ -1,0 +1,111 @@
+"""The ClickHouse tables the projections write: the one place their DDL lives.
+
+The same statements run on chDB (embedded) and on a ClickHouse server. Every table is
+a ReplacingMergeTree (or fed by one), so applying an event twice leaves one row:
+that is what makes at-least-once delivery look exactly-once to readers. Rows that
+change over time (runs, tags) carry ``version`` = the log offset of the event that
+wrote them; all events of one run share a partition, so offsets order them.
+"""
+
+from __future__ import annotations
+
+TABLES: dict[str, str] = {
+    "experiments": """
+        experiment_id String,
+        name String,
+        artifact_location String,
+        lifecycle_stage LowCardinality(String),
+        creation_time Int64,
+        last_update_time Int64,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY experiment_id""",
+    "runs": """
+        run_id String,
+        experiment_id String,
+        run_name String,
+        user String,
+        status LowCardinality(String),
+        start_time Int64,
+        end_time Nullable(Int64),
+        parent_run_id String,
+        lifecycle_stage LowCardinality(String),
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY run_id""",
+    "params": """
+        run_id String,
+        key String,
+        value String,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (run_id, key)""",
+    "tags": """
+        run_id String,
+        key String,
+        value String,
+        deleted UInt8,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (run_id, key)""",
+    # A point is identified by all of its fields, as in MLflow: logging the very same
+    # point twice stores it once, which also makes re-applying a batch harmless.
+    "metrics": """
+        run_id String,
+        key LowCardinality(String),
+        step Int64,
+        timestamp Int64,
+        value Float64
+    ) ENGINE = ReplacingMergeTree ORDER BY (run_id, key, step, timestamp, value)""",
+    # The latest point per (run, key) by (step, timestamp), kept by a materialized
+    # view so the runs table never scans whole histories.
+    "latest_metrics": """
+        run_id String,
+        key LowCardinality(String),
+        latest AggregateFunction(argMax, Tuple(Float64, Int64, Int64),
+                                 Tuple(Int64, Int64, Float64))
+    ) ENGINE = AggregatingMergeTree ORDER BY (run_id, key)""",
+    "artifacts": """
+        run_id String,
+        path String,
+        size Int64,
+        sha256 String,
+        logged_at Int64,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (run_id, path)""",
+    # Every event applied, without its payload: the history the dashboard shows.
+    "events": """
+        topic LowCardinality(String),
+        partition UInt32,
+        offset UInt64,
+        key String,
+        event_id String,
+        event_type LowCardinality(String),
+        occurred_at Int64,
+        producer_id String,
+        sequence Int64
+    ) ENGINE = ReplacingMergeTree ORDER BY (key, topic, partition, offset)""",
+    # The last position each partition's projection applied.
+    "positions": """
+        topic String,
+        partition UInt32,
+        offset UInt64
+    ) ENGINE = ReplacingMergeTree(offset) ORDER BY (topic, partition)""",
+}
+
+VIEWS: dict[str, str] = {
+    "latest_metrics_mv": """TO {db}.latest_metrics AS
+        SELECT run_id, key,
+               argMaxState((value, step, timestamp), (step, timestamp, value))
+                   AS latest
+        FROM {db}.metrics GROUP BY run_id, key""",
+}
+
+
+def create_statements(database: str) -> list[str]:
+    """The statements that create the database, its tables and views."""
+    statements = [f"CREATE DATABASE IF NOT EXISTS {database}"]
+    for name, body in TABLES.items():
+        statements.append(f"CREATE TABLE IF NOT EXISTS {database}.{name} ({body}")
+    for name, body in VIEWS.items():
+        statements.append(
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{name} "
+            + body.format(db=database)
+        )
+    return statements

@@ -1,0 +1,160 @@
+"""The consumer loop: poll the log, project, then commit.
+
+Positions are committed only after the projection write succeeded. A record that
+cannot be decoded goes to the dead-letter topic with the reason and its original
+position, and the loop goes on: one bad record never blocks its partition.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from runstream.consumers.projector import Projector
+from runstream.errors import EventDecodeError, StoreError
+from runstream.events import DEAD_LETTER_TOPIC, TRACKING_TOPIC, Event, decode
+from runstream.log import EventLog, LogConsumer, LogRecord, Position, Record
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_RECORDS = 2_000
+RETRY_BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class ProjectionRunner:
+    """Runs the tracking projection over one consumer of the log."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        projector: Projector,
+        group_id: str,
+        topics: Sequence[str] = (TRACKING_TOPIC,),
+    ) -> None:
+        self.log = log
+        self.projector = projector
+        self.group_id = group_id
+        self.topics = list(topics)
+        self.consumer: LogConsumer = log.consumer(group_id, self.topics)
+        self.applied_events = 0
+        self.dead_lettered = 0
+        self.last_error: str | None = None
+        self._applied: dict[tuple[str, int], int] = self._load_applied()
+
+    def _load_applied(self) -> dict[tuple[str, int], int]:
+        store = self.projector.store
+        rows = store.query(
+            f"SELECT topic, partition, offset FROM {store.table('positions')} FINAL"
+        )
+        return {(r["topic"], r["partition"]): r["offset"] for r in rows}
+
+    def run_once(self, timeout_s: float = 0.5) -> int:
+        """Poll one batch and apply it; return how many records it held."""
+        records = self.consumer.poll(MAX_BATCH_RECORDS, timeout_s)
+        if not records:
+            return 0
+        batch = self._decode(records)
+        self._write_with_retry(batch, records)
+        self.consumer.commit(_last_per_partition(records))
+        self.applied_events += len(batch)
+        return len(records)
+
+    def _decode(self, records: Sequence[LogRecord]) -> list[tuple[Position, Event]]:
+        batch = []
+        for record in records:
+            pos = record.position
+            if self._applied.get((pos.topic, pos.partition), -1) >= pos.offset:
+                continue  # written before a crash that came ahead of the commit
+            try:
+                batch.append((pos, decode(record.value)))
+            except EventDecodeError as e:
+                self._dead_letter(record, str(e))
+        return batch
+
+    def _dead_letter(self, record: LogRecord, reason: str) -> None:
+        pos = record.position
+        logger.error(
+            "undecodable record topic=%s partition=%d offset=%d: %s; "
+            "sent to %s",
+            pos.topic, pos.partition, pos.offset, reason, DEAD_LETTER_TOPIC,
+        )
+        letter = {
+            "reason": reason,
+            "topic": pos.topic,
+            "partition": pos.partition,
+            "offset": pos.offset,
+            "key": record.key,
+            "value_base64": base64.b64encode(record.value).decode(),
+        }
+        self.log.append(
+            [Record(DEAD_LETTER_TOPIC, record.key, json.dumps(letter).encode())]
+        )
+        self.dead_lettered += 1
+
+    def _write_with_retry(
+        self, batch: list[tuple[Position, Event]], records: Sequence[LogRecord]
+    ) -> None:
+        last = _last_per_partition(records)
+        attempts = len(RETRY_BACKOFF_S) + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self.projector.apply(batch)
+                self._record_applied(last)
+                self.last_error = None
+                return
+            except StoreError as e:
+                self.last_error = str(e)
+                if attempt == attempts:
+                    raise
+                pause = RETRY_BACKOFF_S[attempt - 1]
+                logger.warning(
+                    "projection write failed, attempt %d/%d, retrying in %.1fs: %s",
+                    attempt, attempts, pause, e,
+                )
+                time.sleep(pause)
+
+    def _record_applied(self, positions: Sequence[Position]) -> None:
+        self.projector.store.insert(
+            "positions",
+            {
+                "topic": [p.topic for p in positions],
+                "partition": [p.partition for p in positions],
+                "offset": [p.offset for p in positions],
+            },
+        )
+        for p in positions:
+            self._applied[(p.topic, p.partition)] = p.offset
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        return self.consumer.lag()
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Loop until ``stop`` is set; a failed batch is logged and tried again."""
+        logger.info("projection consumer started group=%s", self.group_id)
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception as e:  # the loop must outlive any one bad batch
+                logger.exception("projection batch failed; retrying: %s", e)
+                self.last_error = str(e)
+                self._rewind()
+                stop.wait(RETRY_BACKOFF_S[-1])
+        self.consumer.close()
+        logger.info("projection consumer stopped group=%s", self.group_id)
+
+    def _rewind(self) -> None:
+        """Start again from the committed positions, so the failed batch is re-read."""
+        self.consumer.close()
+        self.consumer = self.log.consumer(self.group_id, self.topics)
+
+
+def _last_per_partition(records: Sequence[LogRecord]) -> list[Position]:
+    last: dict[tuple[str, int], Position] = {}
+    for record in records:
+        pos = record.position
+        last[(pos.topic, pos.partition)] = pos
+    return list(last.values())

@@ -1,0 +1,111 @@
+"""Avro encoding of events, framed with Avro single-object encoding.
+
+Each frame is ``C3 01`` + the 8-byte little-endian CRC-64-AVRO fingerprint of the
+writer schema + the Avro body, so any consumer can find the schema that wrote it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import fastavro
+from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+from runstream.errors import EventDecodeError, InvalidInputError
+from runstream.events.model import KEY_FIELDS, Event
+
+MAGIC = b"\xc3\x01"
+HEADER_SIZE = len(MAGIC) + 8
+
+
+@dataclass(frozen=True)
+class _Schema:
+    name: str
+    parsed: Any
+    fingerprint: bytes
+
+
+def _load_schemas() -> tuple[dict[str, _Schema], dict[bytes, _Schema]]:
+    folder = resources.files("runstream.events") / "schemas"
+    named: dict[str, Any] = {}
+    envelope = json.loads((folder / "Envelope.avsc").read_text())
+    parse_schema(envelope, named_schemas=named)
+
+    by_name: dict[str, _Schema] = {}
+    for event_type in KEY_FIELDS:
+        raw = json.loads((folder / f"{event_type}.avsc").read_text())
+        parsed = parse_schema(raw, named_schemas=dict(named))
+        canonical = to_parsing_canonical_form(parsed)
+        digest = int(fingerprint(canonical, "CRC-64-AVRO"), 16).to_bytes(8, "little")
+        by_name[event_type] = _Schema(event_type, parsed, digest)
+    by_fingerprint = {s.fingerprint: s for s in by_name.values()}
+    return by_name, by_fingerprint
+
+
+_BY_NAME, _BY_FINGERPRINT = _load_schemas()
+
+
+def encode(event: Event) -> bytes:
+    """Encode one event as an Avro single-object frame."""
+    schema = _BY_NAME.get(event.event_type)
+    if schema is None:
+        raise InvalidInputError(
+            f"unknown event type {event.event_type!r}; "
+            f"known types are {sorted(_BY_NAME)}"
+        )
+    record = dict(event.payload)
+    record["envelope"] = {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "schema_version": event.schema_version,
+        "occurred_at": event.occurred_at,
+        "producer_id": event.producer_id,
+        "sequence": event.sequence,
+    }
+    buffer = io.BytesIO()
+    buffer.write(MAGIC)
+    buffer.write(schema.fingerprint)
+    try:
+        fastavro.schemaless_writer(buffer, schema.parsed, record, strict=True)
+    except (ValueError, TypeError, KeyError) as e:
+        raise InvalidInputError(
+            f"{event.event_type} does not fit its schema: {e}; "
+            "check the types of the fields passed"
+        ) from e
+    return buffer.getvalue()
+
+
+def decode(frame: bytes) -> Event:
+    """Decode one single-object frame; raise EventDecodeError on anything else."""
+    if len(frame) < HEADER_SIZE or frame[:2] != MAGIC:
+        raise EventDecodeError(
+            "not an Avro single-object frame (missing the C3 01 marker)"
+        )
+    schema = _BY_FINGERPRINT.get(frame[2:HEADER_SIZE])
+    if schema is None:
+        raise EventDecodeError(
+            f"unknown writer schema fingerprint {frame[2:HEADER_SIZE].hex()}; "
+            "the event was written by a newer runstream, upgrade the consumers"
+        )
+    try:
+        record = fastavro.schemaless_reader(
+            io.BytesIO(frame[HEADER_SIZE:]), schema.parsed, None
+        )
+    except Exception as e:  # fastavro raises many types on truncated input
+        raise EventDecodeError(f"corrupt {schema.name} body: {e!r}") from e
+    if not isinstance(record, dict):
+        raise EventDecodeError(f"{schema.name} body did not decode to a record")
+    envelope = record.pop("envelope")
+    return Event(
+        event_type=schema.name,
+        payload=record,
+        producer_id=envelope["producer_id"],
+        sequence=envelope["sequence"],
+        event_id=envelope["event_id"],
+        occurred_at=envelope["occurred_at"],
+        schema_version=envelope["schema_version"],
+    )

@@ -1,0 +1,55 @@
+"""The event model: what an event is, which topic it goes to, and what keys it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+TRACKING_TOPIC = "runstream.tracking"
+REGISTRY_TOPIC = "runstream.registry"
+DEAD_LETTER_TOPIC = "runstream.dead-letter"
+
+SCHEMA_VERSION = 1
+
+# The payload field that keys each event type: it chooses the partition, so all
+# events of one run (or one experiment) stay in order.
+KEY_FIELDS: dict[str, str] = {
+    "ExperimentCreated": "experiment_id",
+    "RunStarted": "run_id",
+    "RunStatusChanged": "run_id",
+    "RunRenamed": "run_id",
+    "ParamsLogged": "run_id",
+    "TagsSet": "run_id",
+    "TagDeleted": "run_id",
+    "MetricsLogged": "run_id",
+    "ArtifactLogged": "run_id",
+}
+
+TOPICS: dict[str, str] = {name: TRACKING_TOPIC for name in KEY_FIELDS}
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An immutable fact: an event type, its payload, and the envelope fields."""
+
+    event_type: str
+    payload: dict[str, Any]
+    producer_id: str = ""
+    sequence: int = 0
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    occurred_at: int = field(default_factory=now_ms)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def key(self) -> str:
+        return str(self.payload[KEY_FIELDS[self.event_type]])
+
+    @property
+    def topic(self) -> str:
+        return TOPICS[self.event_type]

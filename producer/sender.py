@@ -1,0 +1,241 @@
+"""The SDK's sender: buffers events in memory and appends them from a thread.
+
+Logging calls only append to in-memory lists under a lock, so they return in
+microseconds. Metric points of one run gather into columnar buffers that become one
+``MetricsLogged`` event each (up to ``MAX_POINTS_PER_EVENT`` points). Any other event
+first seals the run's open point buffer, so the log keeps each run's order.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from runstream.errors import EventLogError
+from runstream.events import Event, encode, now_ms
+from runstream.log import EventLog, Record
+
+logger = logging.getLogger(__name__)
+
+MAX_POINTS_PER_EVENT = 20_000
+RETRY_BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+
+
+@dataclass
+class _Draft:
+    event_type: str
+    payload: dict[str, Any]
+    occurred_at: int = field(default_factory=now_ms)
+
+
+class _Points:
+    """Columnar metric points of one run, not yet sent."""
+
+    __slots__ = ("run_id", "names", "index", "name_index", "values", "steps", "times")
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
+        self.name_index: list[int] = []
+        self.values: list[float] = []
+        self.steps: list[int] = []
+        self.times: list[int] = []
+
+    def add(self, key: str, value: float, step: int, timestamp: int) -> None:
+        slot = self.index.get(key)
+        if slot is None:
+            slot = self.index[key] = len(self.names)
+            self.names.append(key)
+        self.name_index.append(slot)
+        self.values.append(value)
+        self.steps.append(step)
+        self.times.append(timestamp)
+
+    def drafts(self) -> list[_Draft]:
+        out = []
+        for start in range(0, len(self.values), MAX_POINTS_PER_EVENT):
+            end = start + MAX_POINTS_PER_EVENT
+            used = sorted(set(self.name_index[start:end]))
+            remap = {old: new for new, old in enumerate(used)}
+            out.append(
+                _Draft(
+                    "MetricsLogged",
+                    {
+                        "run_id": self.run_id,
+                        "names": [self.names[i] for i in used],
+                        "name_index": [remap[i] for i in self.name_index[start:end]],
+                        "values": self.values[start:end],
+                        "steps": self.steps[start:end],
+                        "timestamps": self.times[start:end],
+                    },
+                )
+            )
+        return out
+
+
+class Sender:
+    """Buffers events and appends them to an event log from one background thread."""
+
+    def __init__(
+        self,
+        log_factory: Callable[[], EventLog],
+        flush_interval_s: float = 0.2,
+        max_buffer_points: int = 2_000_000,
+    ) -> None:
+        self.producer_id = uuid.uuid4().hex
+        self._log_factory = log_factory
+        self._log: EventLog | None = None
+        self._interval = flush_interval_s
+        self._max_points = max_buffer_points
+        self._lock = threading.Lock()
+        self._sent = threading.Condition(self._lock)
+        self._pending: list[_Draft | _Points] = []
+        self._open: dict[str, _Points] = {}
+        self._buffered_points = 0
+        self._submitted = 0
+        self._delivered = 0
+        self._sequence = 0
+        self._wake = threading.Event()
+        self._closed = False
+        self.last_error: str | None = None
+        self._thread = threading.Thread(
+            target=self._loop, name="runstream-sender", daemon=True
+        )
+        self._thread.start()
+        atexit.register(self.close)
+
+    # -- called from training code -------------------------------------------------
+
+    def submit(self, event_type: str, payload: dict[str, Any]) -> None:
+        key = payload.get("run_id")
+        with self._lock:
+            if key is not None and key in self._open:
+                self._pending.append(self._open.pop(key))
+            self._pending.append(_Draft(event_type, payload))
+            self._submitted += 1
+        self._wake.set()
+
+    def add_point(
+        self, run_id: str, key: str, value: float, step: int, timestamp: int
+    ) -> None:
+        if self._buffered_points >= self._max_points:
+            self._wait_for_room()
+        with self._lock:
+            points = self._open.get(run_id)
+            if points is None:
+                points = self._open[run_id] = _Points(run_id)
+                self._submitted += 1
+            points.add(key, value, step, timestamp)
+            self._buffered_points += 1
+
+    def _wait_for_room(self) -> None:
+        # TODO: spill to local disk instead of waiting (the scaled-mode issue).
+        self._wake.set()
+        with self._lock:
+            self._sent.wait_for(
+                lambda: self._buffered_points < self._max_points or self._closed,
+                timeout=60,
+            )
+
+    def flush(self, timeout_s: float = 60.0) -> bool:
+        """Wait until everything submitted so far is on the log; False on timeout."""
+        with self._lock:
+            self._seal_open()
+            target = self._submitted
+        self._wake.set()
+        with self._lock:
+            done = self._sent.wait_for(lambda: self._delivered >= target, timeout_s)
+        if not done:
+            logger.warning(
+                "flush timed out after %.0fs with %d events unsent: %s",
+                timeout_s, target - self._delivered, self.last_error,
+            )
+        return done
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout=5)
+        if self._log is not None:
+            self._log.close()
+
+    # -- the background thread ------------------------------------------------------
+
+    def _seal_open(self) -> None:
+        self._pending.extend(self._open.values())
+        self._open.clear()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            with self._lock:
+                self._seal_open()
+                items, self._pending = self._pending, []
+            if items:
+                self._send(items)
+
+    def _send(self, items: list[_Draft | _Points]) -> None:
+        records = []
+        points = 0
+        for item in items:
+            drafts = item.drafts() if isinstance(item, _Points) else [item]
+            if isinstance(item, _Points):
+                points += len(item.values)
+            for draft in drafts:
+                event = Event(
+                    draft.event_type,
+                    draft.payload,
+                    producer_id=self.producer_id,
+                    sequence=self._sequence,
+                    occurred_at=draft.occurred_at,
+                )
+                self._sequence += 1
+                records.append(Record(event.topic, event.key, encode(event)))
+        self._append_until_done(records)
+        with self._lock:
+            self._delivered += len(items)
+            self._buffered_points -= points
+            self._sent.notify_all()
+        logger.debug("sent events=%d points=%d", len(records), points)
+
+    def _append_until_done(self, records: list[Record]) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if self._log is None:
+                    self._log = self._log_factory()
+                self._log.append(records)
+                self.last_error = None
+                return
+            except EventLogError as e:
+                self.last_error = str(e)
+                pause = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S)) - 1]
+                logger.warning(
+                    "appending %d events failed, attempt %d, retrying in %.1fs: %s",
+                    len(records), attempt, pause, e,
+                )
+                time.sleep(pause)
+
+
+def _forget_in_child() -> None:
+    # A forked child inherits the parent's sender without its thread; it must
+    # build its own, or its events would wait forever.
+    from runstream import tracking
+
+    tracking._reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)

@@ -1,0 +1,65 @@
+"""Settings for every component, read from ``RUNSTREAM_*`` variables in one place.
+
+With nothing set, everything lives under one local directory, ``RUNSTREAM_HOME``
+(default ``./.runstream``): the SQLite event log, the chDB data and the artifacts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path(".runstream")
+
+
+class Settings(BaseSettings):
+    """One frozen settings object; see each field for its variable."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNSTREAM_", frozen=True)
+
+    home: Path = DEFAULT_HOME
+    """RUNSTREAM_HOME: where embedded data lives."""
+
+    tracking_uri: str = ""
+    """RUNSTREAM_TRACKING_URI: where the SDK writes; a local path means the
+    embedded SQLite log. Empty means ``<home>/log.sqlite``."""
+
+    clickhouse: str = ""
+    """RUNSTREAM_CLICKHOUSE: ``chdb:///path``; empty means ``chdb://<home>/chdb``."""
+
+    clickhouse_database: str = "runstream"
+    """RUNSTREAM_CLICKHOUSE_DATABASE: the database holding the projections."""
+
+    artifacts: str = ""
+    """RUNSTREAM_ARTIFACTS: ``file:///path``; empty means ``<home>/artifacts``."""
+
+    partitions: int = 8
+    """RUNSTREAM_PARTITIONS: partitions per topic of the embedded log."""
+
+    api_url: str = "http://127.0.0.1:5000"
+    """RUNSTREAM_API_URL: where the dashboard finds the query API."""
+
+    flush_interval_s: float = 0.2
+    """RUNSTREAM_FLUSH_INTERVAL_S: how often the SDK's sender thread sends."""
+
+    max_buffer_points: int = 2_000_000
+    """RUNSTREAM_MAX_BUFFER_POINTS: metric points the SDK holds in memory before a
+    logging call waits for the sender."""
+
+    consumer_group: str = "runstream-projections"
+    """RUNSTREAM_CONSUMER_GROUP: the consumer group the projections commit under."""
+
+    def log_location(self) -> str:
+        return self.tracking_uri or str(self.home / "log.sqlite")
+
+    def clickhouse_location(self) -> str:
+        return self.clickhouse or f"chdb://{(self.home / 'chdb').resolve()}"
+
+    def artifacts_location(self) -> str:
+        return self.artifacts or f"file://{(self.home / 'artifacts').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment now; keyword arguments override single fields."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,80 @@
+"""MLflow's rules for keys and values, checked before anything is buffered."""
+
+from __future__ import annotations
+
+import numbers
+import re
+from posixpath import normpath
+
+from runstream.errors import InvalidInputError
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6_000
+MAX_TAG_VALUE_LENGTH = 5_000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+
+_KEY = re.compile(r"^[\w\-. /]+$")
+
+
+def check_key(kind: str, key: object, run_id: str) -> str:
+    """Return ``key`` if it is a valid metric/param/tag key, else raise."""
+    if not isinstance(key, str) or not key:
+        raise InvalidInputError(
+            f"{kind} key {key!r} for run {run_id} must be a non-empty string"
+        )
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{kind} key {key[:40]!r}... for run {run_id} has {len(key)} characters; "
+            f"the limit is {MAX_KEY_LENGTH}"
+        )
+    if not _KEY.match(key):
+        raise InvalidInputError(
+            f"{kind} key {key!r} for run {run_id} may only hold letters, digits, "
+            "underscores, dashes, periods, slashes and spaces"
+        )
+    if key.startswith("/") or normpath(key) != key.rstrip("/") or ".." in key:
+        raise InvalidInputError(
+            f"{kind} key {key!r} for run {run_id} must be a relative path that "
+            "does not leave its folder (no leading '/', no '..')"
+        )
+    return key
+
+
+def check_metric_value(key: str, value: object, run_id: str) -> float:
+    """Metric values are numbers; NaN and infinities are kept as they are."""
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise InvalidInputError(
+        f"metric {key!r} for run {run_id} got {type(value).__name__} value "
+        f"{value!r:.60}; metric values must be numbers (int or float)"
+    )
+
+
+def check_int64(name: str, key: str, value: object, run_id: str) -> int:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        number = int(value)
+        if -(2**63) <= number < 2**63:
+            return number
+    raise InvalidInputError(
+        f"{name} {value!r} of metric {key!r} for run {run_id} must be an int64"
+    )
+
+
+def check_timestamp(key: str, value: object, run_id: str) -> int:
+    number = check_int64("timestamp", key, value, run_id)
+    if number < 0:
+        raise InvalidInputError(
+            f"timestamp {number} of metric {key!r} for run {run_id} must be "
+            "milliseconds since the epoch, >= 0"
+        )
+    return number
+
+
+def check_text(kind: str, key: str, value: object, limit: int, run_id: str) -> str:
+    text = str(value)
+    if len(text) > limit:
+        raise InvalidInputError(
+            f"{kind} {key!r} for run {run_id} has a value of {len(text)} "
+            f"characters; the limit is {limit}"
+        )
+    return text
