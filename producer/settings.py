@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     api_url: str = "http://127.0.0.1:5000"
     """RUNSTREAM_API_URL: where the dashboard finds the query API."""
 
+    dashboard_url: str = "http://127.0.0.1:8501"
+    """RUNSTREAM_DASHBOARD_URL: where ``GET /`` of the API redirects."""
+
     flush_interval_s: float = 0.2
     """RUNSTREAM_FLUSH_INTERVAL_S: how often the SDK's sender thread sends."""
 

@@ -1,0 +1,89 @@
+"""The projection service: the log, the stores and a consumer thread, wired up.
+
+In embedded mode one process (``runstream server``) owns chDB, so this service and
+the query API live in that process and share one store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from runstream.blobs import BlobStore, open_blob_store
+from runstream.consumers.clickhouse import ClickHouseStore, connect_store
+from runstream.consumers.projector import Projector
+from runstream.consumers.runner import ProjectionRunner
+from runstream.events import DEAD_LETTER_TOPIC
+from runstream.log import EventLog, open_log
+from runstream.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ProjectionService:
+    settings: Settings
+    log: EventLog
+    store: ClickHouseStore
+    blobs: BlobStore
+    runner: ProjectionRunner
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    @classmethod
+    def open(cls, settings: Settings) -> ProjectionService:
+        """Open the log and the stores the settings name, and create the tables."""
+        log = open_log(settings.log_location(), settings.partitions)
+        store = connect_store(settings.clickhouse_location(), settings.clickhouse_database)
+        store.create_tables()
+        blobs = open_blob_store(settings.artifacts_location())
+        runner = ProjectionRunner(log, Projector(store, blobs), settings.consumer_group)
+        return cls(settings, log, store, blobs, runner)
+
+    def start(self) -> None:
+        """Run the consumer in a background thread."""
+        self._thread = threading.Thread(
+            target=self.runner.run_forever,
+            args=(self._stop,),
+            name="runstream-consumer",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def catch_up(self, timeout_s: float = 60.0) -> None:
+        """Apply everything on the log now, in this thread (tests and replays)."""
+        deadline = time.monotonic() + timeout_s
+        while self.runner.run_once(timeout_s=0.05) and time.monotonic() < deadline:
+            pass
+
+    def health(self) -> dict[str, Any]:
+        lag = self.runner.lag()
+        store_ok = self.store.ping()
+        dead_letters = sum(self.log.end_offsets(DEAD_LETTER_TOPIC).values())
+        consumer_alive = self._thread is None or self._thread.is_alive()
+        healthy = store_ok and consumer_alive and self.runner.last_error is None
+        return {
+            "status": "ok" if healthy else "degraded",
+            "store": "ok" if store_ok else "unavailable",
+            "consumer": {
+                "group": self.runner.group_id,
+                "alive": consumer_alive,
+                "applied_events": self.runner.applied_events,
+                "last_error": self.runner.last_error,
+            },
+            "lag": [
+                {"topic": topic, "partition": partition, "lag": behind}
+                for (topic, partition), behind in sorted(lag.items())
+            ],
+            "total_lag": sum(lag.values()),
+            "dead_letters": dead_letters,
+        }
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        logger.info("projection service stopped")
