@@ -121,7 +121,11 @@ class Projector:
             )
         elif kind == "TagDeleted":
             out.add(
-                "tags", run_id=p["run_id"], key=p["key"], value="", deleted=1,
+                "tags",
+                run_id=p["run_id"],
+                key=p["key"],
+                value="",
+                deleted=1,
                 version=version,
             )
         elif kind == "ArtifactLogged":
@@ -191,4 +195,3 @@ class Projector:
             {"run_id": run_id},
         )
         return RunRow(**rows[0]) if rows else RunRow(run_id=run_id)
-

@@ -78,9 +78,12 @@ class ProjectionRunner:
     def _dead_letter(self, record: LogRecord, reason: str) -> None:
         pos = record.position
         logger.error(
-            "undecodable record topic=%s partition=%d offset=%d: %s; "
-            "sent to %s",
-            pos.topic, pos.partition, pos.offset, reason, DEAD_LETTER_TOPIC,
+            "undecodable record topic=%s partition=%d offset=%d: %s; sent to %s",
+            pos.topic,
+            pos.partition,
+            pos.offset,
+            reason,
+            DEAD_LETTER_TOPIC,
         )
         letter = {
             "reason": reason,
@@ -113,7 +116,10 @@ class ProjectionRunner:
                 pause = RETRY_BACKOFF_S[attempt - 1]
                 logger.warning(
                     "projection write failed, attempt %d/%d, retrying in %.1fs: %s",
-                    attempt, attempts, pause, e,
+                    attempt,
+                    attempts,
+                    pause,
+                    e,
                 )
                 time.sleep(pause)
 

@@ -37,7 +37,9 @@ class ProjectionService:
     def open(cls, settings: Settings) -> ProjectionService:
         """Open the log and the stores the settings name, and create the tables."""
         log = open_log(settings.log_location(), settings.partitions)
-        store = connect_store(settings.clickhouse_location(), settings.clickhouse_database)
+        store = connect_store(
+            settings.clickhouse_location(), settings.clickhouse_database
+        )
         store.create_tables()
         blobs = open_blob_store(settings.artifacts_location())
         runner = ProjectionRunner(log, Projector(store, blobs), settings.consumer_group)

@@ -1,11 +1,11 @@
 """runstream: event-sourced tracking for machine learning.
 
-    import runstream
+import runstream
 
-    runstream.set_experiment("diabetes")
-    with runstream.start_run():
-        runstream.log_param("alpha", 0.5)
-        runstream.log_metric("loss", 0.1, step=1)
+runstream.set_experiment("diabetes")
+with runstream.start_run():
+    runstream.log_param("alpha", 0.5)
+    runstream.log_metric("loss", 0.1, step=1)
 """
 
 from runstream.autolog import autolog

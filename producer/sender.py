@@ -156,7 +156,9 @@ class Sender:
         if not done:
             logger.warning(
                 "flush timed out after %.0fs with %d events unsent: %s",
-                timeout_s, target - self._delivered, self.last_error,
+                timeout_s,
+                target - self._delivered,
+                self.last_error,
             )
         return done
 
@@ -225,7 +227,10 @@ class Sender:
                 pause = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S)) - 1]
                 logger.warning(
                     "appending %d events failed, attempt %d, retrying in %.1fs: %s",
-                    len(records), attempt, pause, e,
+                    len(records),
+                    attempt,
+                    pause,
+                    e,
                 )
                 time.sleep(pause)
 

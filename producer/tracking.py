@@ -94,7 +94,10 @@ def _reset_after_fork() -> None:
     old = _state
     _state = _State()
     _state.tracking_uri = old.tracking_uri
-    _state.experiment_id, _state.experiment_name = old.experiment_id, old.experiment_name
+    _state.experiment_id, _state.experiment_name = (
+        old.experiment_id,
+        old.experiment_name,
+    )
 
 
 def _sender() -> Sender:
@@ -190,7 +193,9 @@ _NOUNS = ("otter", "falcon", "lynx", "heron", "panda", "orca", "ibis", "wolf")
 
 
 def _generate_run_name() -> str:
-    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(1, 999)}"
+    return (
+        f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(1, 999)}"
+    )
 
 
 def start_run(
@@ -218,13 +223,17 @@ def start_run(
     sender = _sender()
     if run_id:
         info = RunInfo(run_id, experiment_id or _state.experiment_id, run_name or "")
-        sender.submit("RunStatusChanged", {"run_id": run_id, "status": "RUNNING",
-                                           "end_time": None})
+        sender.submit(
+            "RunStatusChanged",
+            {"run_id": run_id, "status": "RUNNING", "end_time": None},
+        )
     else:
         experiment_id = experiment_id or _state.experiment_id
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             _announce_experiment(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME)
-        info = RunInfo(uuid.uuid4().hex, experiment_id, run_name or _generate_run_name())
+        info = RunInfo(
+            uuid.uuid4().hex, experiment_id, run_name or _generate_run_name()
+        )
         user = getpass.getuser()
         sender.submit(
             "RunStarted",
@@ -251,7 +260,9 @@ def start_run(
         _state.runs.append(run)
     if run_id and tags:
         set_tags(tags, run_id=run_id)
-    logger.info("run started run_id=%s experiment_id=%s", info.run_id, info.experiment_id)
+    logger.info(
+        "run started run_id=%s experiment_id=%s", info.run_id, info.experiment_id
+    )
     return run
 
 
@@ -326,7 +337,9 @@ def log_metric(
     v.check_key("metric", key, rid)
     number = v.check_metric_value(key, value, rid)
     step = 0 if step is None else v.check_int64("step", key, step, rid)
-    timestamp = now_ms() if timestamp is None else v.check_timestamp(key, timestamp, rid)
+    timestamp = (
+        now_ms() if timestamp is None else v.check_timestamp(key, timestamp, rid)
+    )
     _sender().add_point(rid, key, number, step, timestamp)
 
 
@@ -340,7 +353,9 @@ def log_metrics(
     run = _run_for(run_id)
     rid = run.info.run_id
     step = 0 if step is None else v.check_int64("step", "*", step, rid)
-    timestamp = now_ms() if timestamp is None else v.check_timestamp("*", timestamp, rid)
+    timestamp = (
+        now_ms() if timestamp is None else v.check_timestamp("*", timestamp, rid)
+    )
     checked = [
         (v.check_key("metric", key, rid), v.check_metric_value(key, value, rid))
         for key, value in metrics.items()

@@ -1,0 +1,94 @@
+"""The ``runstream`` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from runstream.settings import load_settings
+
+app = typer.Typer(help="runstream: event-sourced tracking for machine learning.")
+logger = logging.getLogger(__name__)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Address the API and dashboard bind.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port of the query API.")] = 5000,
+    dashboard_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+    home: Annotated[
+        Path | None,
+        typer.Option(envvar="RUNSTREAM_HOME", help="Where embedded data lives."),
+    ] = None,
+    dashboard: Annotated[
+        bool, typer.Option(help="Start the Streamlit dashboard too.")
+    ] = True,
+) -> None:
+    """Start the consumers, the query API and the dashboard; Ctrl-C stops all."""
+    import uvicorn
+    from runstream.api.app import create_app
+    from runstream.consumers.service import ProjectionService
+
+    api_url = f"http://{host}:{port}"
+    dashboard_url = f"http://{host}:{dashboard_port}"
+    overrides: dict[str, object] = {"api_url": api_url, "dashboard_url": dashboard_url}
+    if home is not None:
+        overrides["home"] = home
+    settings = load_settings(**overrides)
+
+    service = ProjectionService.open(settings)
+    service.start()
+    ui = _start_dashboard(host, dashboard_port, api_url) if dashboard else None
+    typer.echo(f"runstream API:       {api_url}  (OpenAPI at {api_url}/docs)")
+    if ui is not None:
+        typer.echo(f"runstream dashboard: {dashboard_url}")
+    typer.echo(f"event log:           {Path(settings.log_location()).resolve()}")
+    try:
+        uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+    finally:
+        if ui is not None:
+            ui.terminate()
+            try:
+                ui.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                ui.kill()
+        service.stop()
+        service.store.close()
+        typer.echo("runstream server stopped")
+
+
+def _start_dashboard(host: str, port: int, api_url: str) -> subprocess.Popen[bytes]:
+    import runstream.dashboard
+
+    page = Path(runstream.dashboard.__file__).parent / "app.py"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(page),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = {**os.environ, "RUNSTREAM_API_URL": api_url}
+    # Its own process group, so Ctrl-C reaches it only through our terminate().
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+if __name__ == "__main__":
+    app()

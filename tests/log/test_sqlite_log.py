@@ -1,0 +1,73 @@
+import multiprocessing
+from pathlib import Path
+
+from runstream.log import Position, Record, SqliteEventLog
+
+TOPIC = "runstream.tracking"
+
+
+def _writer(path: str, writer: int, count: int) -> None:
+    log = SqliteEventLog(Path(path), partitions=4)
+    for i in range(0, count, 50):
+        log.append(
+            [
+                Record(TOPIC, f"run-{j % 7}", f"{writer}:{j}".encode())
+                for j in range(i, min(i + 50, count))
+            ]
+        )
+
+
+def test_offsets_are_dense_per_partition_and_keys_stay_together(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "log.sqlite", partitions=4)
+    positions = log.append([Record(TOPIC, f"k{i % 3}", b"v") for i in range(30)])
+    by_key: dict[str, set[int]] = {}
+    for i, pos in enumerate(positions):
+        by_key.setdefault(f"k{i % 3}", set()).add(pos.partition)
+    assert all(len(parts) == 1 for parts in by_key.values())
+    ends = log.end_offsets(TOPIC)
+    assert sum(ends.values()) == 30
+    for partition, end in ends.items():
+        offsets = [p.offset for p in positions if p.partition == partition]
+        assert sorted(offsets) == list(range(end))
+
+
+def test_several_writer_processes_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    SqliteEventLog(path, partitions=4)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(path), w, 400)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    log = SqliteEventLog(path)
+    consumer = log.consumer("g", [TOPIC])
+    seen = []
+    while batch := consumer.poll(500, 0.1):
+        seen.extend(r.value for r in batch)
+    assert len(seen) == 1600
+    assert len(set(seen)) == 1600
+
+
+def test_consumer_resumes_from_commit(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "log.sqlite", partitions=2)
+    log.append([Record(TOPIC, f"k{i}", str(i).encode()) for i in range(10)])
+    first = log.consumer("g", [TOPIC])
+    batch = first.poll(100, 0.1)
+    assert len(batch) == 10
+    assert sum(first.lag().values()) == 10
+    first.commit([batch[0].position])
+    again = log.consumer("g", [TOPIC]).poll(100, 0.1)
+    assert len(again) == 9
+    first.commit([r.position for r in batch])
+    assert sum(first.lag().values()) == 0
+    assert log.consumer("g", [TOPIC]).poll(100, 0.01) == []
+
+
+def test_commit_never_moves_backwards(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "log.sqlite", partitions=1)
+    log.append([Record(TOPIC, "k", b"x") for _ in range(5)])
+    log.commit("g", [Position(TOPIC, 0, 3)])
+    log.commit("g", [Position(TOPIC, 0, 1)])
+    assert log.committed("g", TOPIC) == {0: 4}
