@@ -100,9 +100,7 @@ class SqliteEventLog:
     def append(self, records: Sequence[Record]) -> list[Position]:
         if not records:
             return []
-        routed = [
-            (r, partition_for(r.key, self.partitions(r.topic))) for r in records
-        ]
+        routed = [(r, partition_for(r.key, self.partitions(r.topic))) for r in records]
         conn = self._connect()
         appended_at = now_ms()
         try:
@@ -122,8 +120,14 @@ class SqliteEventLog:
                 next_offsets[slot] += 1
                 offset = next_offsets[slot]
                 rows.append(
-                    (record.topic, partition, offset, record.key, record.value,
-                     appended_at)
+                    (
+                        record.topic,
+                        partition,
+                        offset,
+                        record.key,
+                        record.value,
+                        appended_at,
+                    )
                 )
                 positions.append(Position(record.topic, partition, offset))
             conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", rows)
