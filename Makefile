@@ -1,0 +1,30 @@
+# Every target sets itself up: a virtual environment in .venv with runstream and
+# its test tools installed, made on first use and again when pyproject.toml changes.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint demo clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+# Starts `runstream server`, tracks the scikit-learn example and a long live run
+# from several worker processes, and keeps serving until Ctrl-C.
+demo: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+clean:
+	rm -rf $(VENV) .runstream
