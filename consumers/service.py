@@ -16,6 +16,7 @@ from runstream.blobs import BlobStore, open_blob_store
 from runstream.consumers.clickhouse import ClickHouseStore, connect_store
 from runstream.consumers.projector import Projector
 from runstream.consumers.runner import ProjectionRunner
+from runstream.errors import RunstreamError
 from runstream.events import DEAD_LETTER_TOPIC
 from runstream.log import EventLog, open_log
 from runstream.settings import Settings
@@ -62,14 +63,24 @@ class ProjectionService:
             pass
 
     def health(self) -> dict[str, Any]:
-        lag = self.runner.lag()
         store_ok = self.store.ping()
-        dead_letters = sum(self.log.end_offsets(DEAD_LETTER_TOPIC).values())
+        try:
+            lag = self.runner.lag()
+            dead_letters = sum(self.log.end_offsets(DEAD_LETTER_TOPIC).values())
+            log_error = None
+        except RunstreamError as e:
+            lag, dead_letters, log_error = {}, 0, str(e)
         consumer_alive = self._thread is None or self._thread.is_alive()
-        healthy = store_ok and consumer_alive and self.runner.last_error is None
+        healthy = (
+            store_ok
+            and consumer_alive
+            and log_error is None
+            and self.runner.last_error is None
+        )
         return {
             "status": "ok" if healthy else "degraded",
             "store": "ok" if store_ok else "unavailable",
+            "log": "ok" if log_error is None else log_error,
             "consumer": {
                 "group": self.runner.group_id,
                 "alive": consumer_alive,

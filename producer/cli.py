@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from runstream.settings import load_settings
 
 app = typer.Typer(help="runstream: event-sourced tracking for machine learning.")
@@ -43,6 +44,7 @@ def server(
 ) -> None:
     """Start the consumers, the query API and the dashboard; Ctrl-C stops all."""
     import uvicorn
+
     from runstream.api.app import create_app
     from runstream.consumers.service import ProjectionService
 

@@ -60,7 +60,16 @@ class Settings(BaseSettings):
         return self.clickhouse or f"chdb://{(self.home / 'chdb').resolve()}"
 
     def artifacts_location(self) -> str:
-        return self.artifacts or f"file://{(self.home / 'artifacts').resolve()}"
+        if self.artifacts:
+            return self.artifacts
+        # Beside a local log by default, so a log and its large artifacts (those
+        # too big to travel inside events) stay together when the log is moved.
+        log = self.log_location()
+        if "://" not in log or log.startswith("file://"):
+            root = Path(log.removeprefix("file://")).parent
+        else:
+            root = self.home
+        return f"file://{(root / 'artifacts').resolve()}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -436,7 +436,10 @@ def log_artifact(
     data = source.read_bytes()
     inline = len(data) <= INLINE_ARTIFACT_LIMIT
     if not inline:
-        blobs = open_blob_store(_state.settings.artifacts_location())
+        settings = _state.settings.model_copy(
+            update={"tracking_uri": get_tracking_uri()}
+        )
+        blobs = open_blob_store(settings.artifacts_location())
         blobs.put(artifact_key(rid, path), data)
     _sender().submit(
         "ArtifactLogged",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import clickhouse_connect
 import pytest
+
 import runstream
 from runstream.blobs import LocalBlobStore
 from runstream.consumers.clickhouse import ClickHouseStore

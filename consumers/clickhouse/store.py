@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
+
 from runstream.consumers.clickhouse.schema import create_statements
 from runstream.errors import InvalidInputError, StoreError
 

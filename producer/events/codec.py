@@ -14,6 +14,7 @@ from typing import Any
 
 import fastavro
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
 from runstream.errors import EventDecodeError, InvalidInputError
 from runstream.events.model import KEY_FIELDS, Event
 

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+
 from runstream.errors import EventDecodeError, InvalidInputError
 from runstream.events import Event, decode, encode
 from runstream.events.codec import MAGIC

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 import runstream
 from runstream.consumers.clickhouse import ClickHouseStore
 from runstream.consumers.service import ProjectionService

@@ -1,0 +1,41 @@
+"""``create_app``: the query API around a projection service."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+import runstream
+from runstream.api.errors import install_error_handlers
+from runstream.api.routes import artifacts, experiments, health, metrics, runs
+from runstream.consumers.service import ProjectionService
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(service: ProjectionService) -> FastAPI:
+    """A FastAPI app that reads ``service``'s projections; it never writes, and
+    it neither starts nor stops the service."""
+    app = FastAPI(
+        title="runstream query API",
+        version=runstream.__version__,
+        description="Read-only access to runs, metrics and artifacts projected "
+        "from the runstream event log.",
+    )
+    app.state.service = service
+    install_error_handlers(app)
+    for module in (health, experiments, runs, metrics, artifacts):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    dashboard_url = service.settings.dashboard_url
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse(dashboard_url, status_code=307)
+
+    logger.info("query API ready dashboard_url=%s", dashboard_url)
+    return app

@@ -1,0 +1,31 @@
+"""How runstream's exceptions become HTTP answers.
+
+InvalidInputError  -> 400  the request broke a rule; the detail says which
+StoreError         -> 503  ClickHouse or the blob store failed; retry later
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from runstream.errors import InvalidInputError, StoreError
+
+logger = logging.getLogger(__name__)
+
+
+async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+async def _store_failed(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("store failed path=%s error=%s", request.url.path, exc)
+    detail = f"{exc}; the store is unavailable, see GET /api/v1/health and retry"
+    return JSONResponse({"detail": detail}, status_code=503)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(InvalidInputError, _invalid_input)
+    app.add_exception_handler(StoreError, _store_failed)
