@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import threading
 import time
@@ -111,6 +112,9 @@ class Sender:
         )
         self._thread.start()
         atexit.register(self.close)
+        # multiprocessing children leave through os._exit, which skips atexit;
+        # its own finalizers still run, so register there too.
+        multiprocessing.util.Finalize(self, self.close, exitpriority=100)
 
     # -- called from training code -------------------------------------------------
 

@@ -84,6 +84,7 @@ class _State:
         self.announced: set[str] = set()
         self.runs: list[ActiveRun] = []
         self.ended: dict[str, ActiveRun] = {}
+        self.last: ActiveRun | None = None
 
 
 _state = _State()
@@ -258,6 +259,7 @@ def start_run(
     run = ActiveRun(info)
     with _state.lock:
         _state.runs.append(run)
+        _state.last = run
     if run_id and tags:
         set_tags(tags, run_id=run_id)
     logger.info(
@@ -270,6 +272,12 @@ def active_run() -> ActiveRun | None:
     """The innermost run this process started and has not ended, if any."""
     with _state.lock:
         return _state.runs[-1] if _state.runs else None
+
+
+def last_active_run() -> ActiveRun | None:
+    """The run most recently started by this process, active or ended; useful
+    after autolog started and ended a run of its own."""
+    return _state.last
 
 
 def end_run(status: str = "FINISHED") -> None:

@@ -42,7 +42,6 @@ TRUNCATION_MARK = "...[truncated]"
 _patch_lock = threading.Lock()
 _originals: dict[type, Callable[..., Any]] = {}
 _log_models = True
-_last_run_id: str | None = None
 
 # How many patched fits are running in this process. A global count, not a
 # per-thread one, because scikit-learn fits inner estimators on joblib worker
@@ -69,12 +68,6 @@ def autolog(disable: bool = False, log_models: bool = True) -> None:
             _originals[owner] = original
             owner.fit = _patched_fit(original)  # type: ignore[attr-defined]
     logger.info("sklearn autolog enabled classes=%d", len(_originals))
-
-
-def last_run_id() -> str | None:
-    """The run the latest autologged fit wrote to, also when autolog started and
-    ended that run itself (None before any fit was logged)."""
-    return _last_run_id
 
 
 def _restore() -> None:
@@ -184,8 +177,6 @@ def _log_fit(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> None:
-    global _last_run_id
-    _last_run_id = run.info.run_id
     name = type(estimator).__name__
 
     _guarded("params", name, run, lambda: _log_params(run, estimator))

@@ -95,3 +95,28 @@ def test_logging_call_returns_without_waiting(log_path: Path) -> None:
         per_call = (time.perf_counter() - started) / 10_000
     # Generous bound: this only guards against a call that waits for I/O.
     assert per_call < 0.001
+
+
+def _forked_worker(run_id: str) -> None:
+    runstream.start_run(run_id=run_id)
+    for step in range(1_000):
+        runstream.log_metric("worker/loss", 1.0, step=step)
+    # No flush and no end_run: leaving the process must deliver the points.
+
+
+def test_forked_worker_delivers_without_explicit_flush(
+    service: ProjectionService, store: ClickHouseStore
+) -> None:
+    import multiprocessing
+
+    with runstream.start_run() as run:
+        runstream.flush()
+        worker = multiprocessing.get_context("fork").Process(
+            target=_forked_worker, args=(run.info.run_id,)
+        )
+        worker.start()
+        worker.join(60)
+        assert worker.exitcode == 0
+    service.catch_up()
+    rows = store.query(f"SELECT count() AS n FROM {store.table('metrics')} FINAL")
+    assert rows == [{"n": 1_000}]
