@@ -63,6 +63,7 @@ class Projector:
         self.store = store
         self.blobs = blobs
         self._runs: dict[str, RunRow] = {}
+        self._experiments: set[str] = set()
 
     def apply(self, batch: Sequence[tuple[Position, Event]]) -> None:
         out = _Columns()
@@ -141,6 +142,9 @@ class Projector:
                 version=version,
             )
         elif kind == "ExperimentCreated":
+            if self._experiment_exists(p["experiment_id"]):
+                return  # every process announces its experiment; the first wins
+            self._experiments.add(p["experiment_id"])
             out.add(
                 "experiments",
                 experiment_id=p["experiment_id"],
@@ -185,6 +189,18 @@ class Projector:
         else:
             row = replace(current, run_name=p["run_name"])
         changed_runs[run_id] = replace(row, version=position.offset)
+
+    def _experiment_exists(self, experiment_id: str) -> bool:
+        if experiment_id in self._experiments:
+            return True
+        rows = self.store.query(
+            f"SELECT count() AS n FROM {self.store.table('experiments')} "
+            "WHERE experiment_id = {experiment_id:String}",
+            {"experiment_id": experiment_id},
+        )
+        if rows[0]["n"]:
+            self._experiments.add(experiment_id)
+        return bool(rows[0]["n"])
 
     def _load_run(self, run_id: str) -> RunRow:
         if run_id in self._runs:

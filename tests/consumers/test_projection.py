@@ -104,3 +104,20 @@ def test_artifact_is_stored_and_indexed(
     assert a == {"path": "docs/notes.txt", "size": 5}
     key = f"{run.info.run_id}/artifacts/docs/notes.txt"
     assert b"".join(service.blobs.open_chunks(key)) == b"hello"
+
+
+def test_announcing_an_experiment_again_keeps_its_creation_time(
+    service: ProjectionService, store: ClickHouseStore
+) -> None:
+    runstream.set_experiment("announced")
+    with runstream.start_run():
+        pass
+    service.catch_up()
+    (first,) = rows(store, "SELECT creation_time FROM {db}.experiments FINAL")
+
+    runstream.set_tracking_uri(runstream.get_tracking_uri())  # a "new process"
+    runstream.set_experiment("announced")
+    with runstream.start_run():
+        pass
+    service.catch_up()
+    assert rows(store, "SELECT creation_time FROM {db}.experiments FINAL") == [first]

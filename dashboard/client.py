@@ -1,0 +1,140 @@
+"""The dashboard's only way to the data: a small client for the query API.
+
+    ApiError              root of what this module raises (a RunstreamError)
+    ├── ApiUnavailableError   the API could not be reached, or did not answer in time
+    └── ApiRequestError       the API answered with an error status; carries it
+
+Pages catch these and show their message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from runstream.errors import RunstreamError
+
+logger = logging.getLogger(__name__)
+
+XAxis = Literal["step", "timestamp"]
+
+API_PREFIX = "/api/v1"
+
+
+class ApiError(RunstreamError):
+    """A request to the query API failed."""
+
+
+class ApiUnavailableError(ApiError):
+    """The query API could not be reached or did not answer in time."""
+
+
+class ApiRequestError(ApiError):
+    """The query API answered with an error status."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class ApiClient:
+    """Typed-enough access to ``/api/v1``; every method returns the decoded JSON.
+
+    One instance holds one connection pool and is safe to share between threads,
+    which lets a page fetch several metric series at once.
+    """
+
+    def __init__(self, base_url: str, timeout_s: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        # Connecting should fail fast so that a stopped API shows up as a message
+        # at once; reading may take longer for big metric series.
+        timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0))
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def health(self) -> dict[str, Any]:
+        """The health report; a degraded API answers 503 with the same report."""
+        return self._get(API_PREFIX + "/health", also_ok={503}).json()
+
+    def experiments(self) -> list[dict[str, Any]]:
+        return list(self._get_json("/experiments")["experiments"])
+
+    def runs(self, experiment_id: str) -> list[dict[str, Any]]:
+        """The experiment's runs, newest first."""
+        answer = self._get_json("/runs", params={"experiment_id": experiment_id})
+        return list(answer["runs"])
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return self._get_json(f"/runs/{_segment(run_id)}")
+
+    def metric(
+        self, run_id: str, key: str, max_points: int, x_axis: XAxis = "step"
+    ) -> dict[str, Any]:
+        """One metric's series, downsampled by the API to at most ``max_points``."""
+        # Keys such as "rank0/loss" keep their slash: the API's route takes the
+        # rest of the path as the key.
+        path = f"/runs/{_segment(run_id)}/metrics/{quote(key, safe='/')}"
+        params = {"max_points": max_points, "x_axis": x_axis}
+        return self._get_json(path, params=params)
+
+    def artifacts(self, run_id: str) -> list[dict[str, Any]]:
+        return list(self._get_json(f"/runs/{_segment(run_id)}/artifacts")["files"])
+
+    def artifact_url(self, run_id: str, path: str) -> str:
+        """Where a browser can fetch the artifact straight from the API."""
+        return self.base_url + self._artifact_path(run_id, path)
+
+    def artifact_bytes(self, run_id: str, path: str) -> bytes:
+        return self._get(self._artifact_path(run_id, path)).content
+
+    def _artifact_path(self, run_id: str, path: str) -> str:
+        return f"{API_PREFIX}/runs/{_segment(run_id)}/artifacts/{quote(path, safe='/')}"
+
+    def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self._get(API_PREFIX + path, params).json()
+
+    def _get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        also_ok: frozenset[int] | set[int] = frozenset(),
+    ) -> httpx.Response:
+        logger.debug("GET %s params=%s", path, params)
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.TimeoutException as exc:
+            raise ApiUnavailableError(
+                f"the runstream API at {self.base_url} did not answer GET {path} in "
+                "time; check that `runstream server` is running and not overloaded"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ApiUnavailableError(
+                f"cannot reach the runstream API at {self.base_url} ({exc}); start it "
+                "with `runstream server` or point RUNSTREAM_API_URL at it"
+            ) from exc
+
+        if response.is_error and response.status_code not in also_ok:
+            raise ApiRequestError(
+                f"GET {path} answered {response.status_code}: {_detail(response)}",
+                response.status_code,
+            )
+        return response
+
+
+def _segment(value: str) -> str:
+    """``value`` as one path segment: a slash in an id must not split the path."""
+    return quote(value, safe="")
+
+
+def _detail(response: httpx.Response) -> str:
+    """The API's explanation of an error: FastAPI's ``detail``, else the body."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return str(detail) if detail else response.text[:300] or response.reason_phrase

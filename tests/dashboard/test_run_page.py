@@ -1,0 +1,143 @@
+"""The run page, opened by its URL, against a live query API."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import runstream
+from runstream.consumers.service import ProjectionService
+from runstream.tracking import RunInfo
+
+# What the ``open_page`` fixture returns: call it with query parameters.
+OpenPage = Callable[..., AppTest]
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return [spec["layout"]["title"]["text"] for spec in specs]
+
+
+def captions(at: AppTest) -> list[str]:
+    return [caption.value for caption in at.main.caption]
+
+
+def key_values(at: AppTest, index: int) -> dict[str, str]:
+    table = at.main.dataframe[index].value
+    return dict(zip(table["Key"], table["Value"], strict=True))
+
+
+def test_run_page_shows_header_params_tags_and_charts(
+    api_url: str, finished_run: RunInfo, open_page: OpenPage
+) -> None:
+    at = open_page(run=finished_run.run_id)
+
+    assert not at.exception
+    assert [title.value for title in at.main.title] == ["bright-otter"]
+    assert ":green-badge[FINISHED]" in [m.value for m in at.main.markdown]
+    assert key_values(at, 0) == {"alpha": "0.5", "optimizer": "adam"}
+    assert key_values(at, 1)["team"] == "vision"
+    # The per-rank key keeps its slash all the way to the API and back.
+    assert chart_titles(at) == ["loss", "rank0/loss"]
+    assert {"500 points", "5 points"} <= set(captions(at))
+    assert not any(c.startswith("Live:") for c in captions(at))
+
+
+def test_long_series_say_they_are_downsampled(
+    api_url: str,
+    finished_run: RunInfo,
+    open_page: OpenPage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RUNSTREAM_DASHBOARD_MAX_POINTS", "100")
+
+    at = open_page(run=finished_run.run_id)
+
+    downsampled = [c for c in captions(at) if c.endswith("(downsampled)")]
+    assert len(downsampled) == 1
+    assert re.fullmatch(r"\d+ of 500 points \(downsampled\)", downsampled[0])
+    shown = int(downsampled[0].split()[0])
+    assert 2 <= shown <= 100
+
+
+def test_x_axis_switches_to_time(
+    api_url: str, finished_run: RunInfo, open_page: OpenPage
+) -> None:
+    at = open_page(run=finished_run.run_id)
+
+    at.segmented_control(key="x_axis").set_value("timestamp").run()
+
+    assert not at.exception
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec)["layout"]
+        assert layout["xaxis"]["title"]["text"] == "time"
+
+
+def test_artifacts_are_listed_with_a_download_button(
+    api_url: str, finished_run: RunInfo, open_page: OpenPage
+) -> None:
+    at = open_page(run=finished_run.run_id)
+
+    assert "`docs/notes.txt`" in [m.value for m in at.main.markdown]
+    assert [b.label for b in at.main.download_button] == ["Download"]
+    assert [s.value for s in at.main.subheader][-1] == "Artifacts (1)"
+
+
+def test_many_metric_keys_draw_only_a_selection(
+    api_url: str, log_path: Path, service: ProjectionService, open_page: OpenPage
+) -> None:
+    runstream.set_experiment("wide")
+    with runstream.start_run(run_name="wide-run") as run:
+        for step in range(3):
+            runstream.log_metrics({f"layer{i:02d}/grad": i + step for i in range(40)})
+            runstream.log_metric("accuracy", 0.5 + step / 10, step=step)
+    runstream.flush()
+    service.catch_up()
+
+    at = open_page(run=run.info.run_id)
+    assert len(at.get("plotly_chart")) == 12
+
+    at.text_input(key=f"chart_filter_{run.info.run_id}").input("acc").run()
+    assert chart_titles(at) == ["accuracy"]
+
+    picker = at.multiselect(key=f"chart_keys_{run.info.run_id}")
+    picker.set_value(["layer07/grad", "layer39/grad"]).run()
+    assert chart_titles(at) == ["layer07/grad", "layer39/grad"]
+
+
+def test_a_running_run_refreshes_until_it_ends(
+    api_url: str, log_path: Path, service: ProjectionService, open_page: OpenPage
+) -> None:
+    runstream.set_experiment("live")
+    run = runstream.start_run(run_name="still-going")
+    runstream.log_metric("loss", 1.0, step=0)
+    runstream.flush()
+    service.catch_up()
+
+    at = open_page(run=run.info.run_id)
+    assert ":blue-badge[RUNNING]" in [m.value for m in at.main.markdown]
+    assert "Live: refreshing every 2 s while the run is RUNNING." in captions(at)
+
+    runstream.log_metric("loss", 0.5, step=1)
+    runstream.end_run()
+    service.catch_up()
+    at.run()
+
+    assert ":green-badge[FINISHED]" in [m.value for m in at.main.markdown]
+    assert not any(c.startswith("Live:") for c in captions(at))
+    assert "2 points" in captions(at)
+
+
+def test_unknown_run_says_so(
+    api_url: str, service: ProjectionService, open_page: OpenPage
+) -> None:
+    at = open_page(run="no-such-run")
+
+    assert not at.exception
+    assert "not found" in at.main.warning[0].value
+    assert [b.label for b in at.main.button] == ["Back to experiments"]
