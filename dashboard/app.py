@@ -17,7 +17,7 @@ from runstream.dashboard.health import render_health
 from runstream.dashboard.page_experiments import render_experiments
 from runstream.dashboard.page_run import render_run
 from runstream.dashboard.page_runs import render_runs
-from runstream.dashboard.settings import load_dashboard_settings
+from runstream.settings import load_dashboard_settings
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from runstream.dashboard.frames import (
     run_duration_s,
 )
 from runstream.dashboard.run_charts import render_charts
-from runstream.dashboard.settings import DashboardSettings
+from runstream.settings import DashboardSettings
 
 logger = logging.getLogger(__name__)
 
