@@ -19,6 +19,13 @@ TABLES: dict[str, str] = {
         last_update_time Int64,
         version UInt64
     ) ENGINE = ReplacingMergeTree(version) ORDER BY experiment_id""",
+    "experiment_tags": """
+        experiment_id String,
+        key String,
+        value String,
+        deleted UInt8,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (experiment_id, key)""",
     "runs": """
         run_id String,
         experiment_id String,
@@ -69,6 +76,24 @@ TABLES: dict[str, str] = {
         logged_at Int64,
         version UInt64
     ) ENGINE = ReplacingMergeTree(version) ORDER BY (run_id, path)""",
+    "inputs": """
+        run_id String,
+        name String,
+        digest String,
+        source_type String,
+        source String,
+        schema String,
+        profile String,
+        context String
+    ) ENGINE = ReplacingMergeTree ORDER BY (run_id, name, digest, context)""",
+    "logged_models": """
+        run_id String,
+        artifact_path String,
+        model_uuid String,
+        flavors Array(String),
+        utc_time_created String,
+        mlmodel String
+    ) ENGINE = ReplacingMergeTree ORDER BY (run_id, artifact_path, model_uuid)""",
     # Every event applied, without its payload: the history the dashboard shows.
     "events": """
         topic LowCardinality(String),

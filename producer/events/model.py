@@ -17,14 +17,23 @@ SCHEMA_VERSION = 1
 # events of one run (or one experiment) stay in order.
 KEY_FIELDS: dict[str, str] = {
     "ExperimentCreated": "experiment_id",
+    "ExperimentRenamed": "experiment_id",
+    "ExperimentDeleted": "experiment_id",
+    "ExperimentRestored": "experiment_id",
+    "ExperimentTagSet": "experiment_id",
+    "ExperimentTagDeleted": "experiment_id",
     "RunStarted": "run_id",
     "RunStatusChanged": "run_id",
     "RunRenamed": "run_id",
+    "RunDeleted": "run_id",
+    "RunRestored": "run_id",
     "ParamsLogged": "run_id",
     "TagsSet": "run_id",
     "TagDeleted": "run_id",
     "MetricsLogged": "run_id",
     "ArtifactLogged": "run_id",
+    "InputsLogged": "run_id",
+    "ModelLogged": "run_id",
 }
 
 TOPICS: dict[str, str] = {name: TRACKING_TOPIC for name in KEY_FIELDS}
