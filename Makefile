@@ -20,6 +20,7 @@ test: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	MYPY=$(CURDIR)/$(BIN)/mypy bash scripts/typecheck.sh
 
 # Starts `runstream server`, tracks the scikit-learn example and a long live run
 # from several worker processes, and keeps serving until Ctrl-C.

@@ -318,8 +318,8 @@ def _run_for(run_id: str | None) -> ActiveRun:
             if run.info.run_id == run_id:
                 return run
         return ActiveRun(RunInfo(run_id, "", ""))
-    run = active_run()
-    return run if run is not None else start_run()
+    current = active_run()
+    return current if current is not None else start_run()
 
 
 def _raise_ended(run: ActiveRun) -> None:
