@@ -8,9 +8,22 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 import runstream
+from runstream.api import mlflow
 from runstream.api.errors import install_error_handlers
-from runstream.api.routes import artifacts, experiments, health, metrics, runs
+from runstream.api.routes import (
+    artifacts,
+    events,
+    experiments,
+    exports,
+    health,
+    history,
+    metrics,
+    runs,
+    states,
+)
+from runstream.consumers.replay_jobs import ReplayJobs
 from runstream.consumers.service import ProjectionService
+from runstream.consumers.states import StateCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +31,9 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(service: ProjectionService) -> FastAPI:
-    """A FastAPI app that reads ``service``'s projections; it never writes, and
-    it neither starts nor stops the service."""
+    """A FastAPI app that reads ``service``'s projections; only its MLflow REST
+    API writes, by appending events to the log. It neither starts nor stops the
+    service."""
     app = FastAPI(
         title="runstream query API",
         version=runstream.__version__,
@@ -28,14 +42,20 @@ def create_app(service: ProjectionService) -> FastAPI:
     )
     app.state.service = service
     install_error_handlers(app)
-    for module in (health, experiments, runs, metrics, artifacts):
+    for module in (health, experiments, runs, metrics, artifacts, events):
         app.include_router(module.router, prefix=API_PREFIX)
+    for module in (exports, history, states):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.state.states = StateCatalog(service.store, service.blobs)
+    app.state.replays = ReplayJobs(service, app.state.states)
 
     dashboard_url = service.settings.dashboard_url
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse(dashboard_url, status_code=307)
+
+    mlflow.install(app)  # last: it answers every other path under its prefixes
 
     logger.info("query API ready dashboard_url=%s", dashboard_url)
     return app

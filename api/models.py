@@ -72,6 +72,27 @@ class MetricSeries(BaseModel):
     y: list[MetricValue]
 
 
+class MetricSeriesList(BaseModel):
+    series: list[MetricSeries]
+
+
+class HistoryEvent(BaseModel):
+    topic: str
+    partition: int
+    offset: int
+    event_id: str
+    event_type: str
+    occurred_at: int = Field(description="milliseconds since the epoch")
+    producer_id: str = Field(description="the process that wrote the event")
+    sequence: int = Field(description="the event's number within its producer")
+
+
+class EventHistory(BaseModel):
+    key: str
+    total: int = Field(description="events of this entity, all pages together")
+    events: list[HistoryEvent]
+
+
 class ArtifactFile(BaseModel):
     path: str
     size: int = Field(description="bytes")

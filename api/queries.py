@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from runstream.api.metric_queries import Series, series_many
 from runstream.consumers.clickhouse import ClickHouseStore
 
 logger = logging.getLogger(__name__)
@@ -22,9 +22,6 @@ _RUN_COLUMNS = (
     "run_id, experiment_id, run_name, user, status, start_time, end_time, "
     "parent_run_id, lifecycle_stage"
 )
-# Points sort by the chosen axis, then by the other one, so points that share an x
-# keep a stable order.
-_SORT_KEYS = {"step": ("step", "timestamp"), "timestamp": ("timestamp", "step")}
 
 
 def list_experiments(store: ClickHouseStore) -> list[dict[str, Any]]:
@@ -105,52 +102,13 @@ def _key_values(
     return found
 
 
-@dataclass(frozen=True)
-class Series:
-    total_points: int
-    downsampled: bool
-    x: list[int]
-    y: list[float]
-
-
 def metric_series(
     store: ClickHouseStore, run_id: str, key: str, x_axis: str, max_points: int
 ) -> Series:
     """The points of one metric sorted by ``x_axis``; above ``max_points`` they are
     reduced in ClickHouse, so a long history never travels whole."""
-    x_column, tie_column = _SORT_KEYS[x_axis]
-    table = store.table("metrics")
-    parameters = {"run_id": run_id, "key": key, "max_points": max_points}
-    where = "WHERE run_id = {run_id:String} AND key = {key:String}"
-
-    total = store.query(f"SELECT count() AS n FROM {table} FINAL {where}", parameters)
-    total_points = total[0]["n"]
-    if total_points <= max_points:
-        # Sorting the array itself, not a subquery, is what guarantees the order.
-        rows = store.query(
-            "SELECT arrayMap(p -> p.1, points) AS x, arrayMap(p -> p.3, points) AS y "
-            f"FROM (SELECT arraySort(groupArray(({x_column}, {tie_column}, value))) "
-            f"AS points FROM {table} FINAL {where})",
-            parameters,
-        )
-        return Series(total_points, False, list(rows[0]["x"]), list(rows[0]["y"]))
-
-    # The function sorts by x itself and always keeps the first and last points.
-    rows = store.query(
-        "SELECT arrayMap(p -> toInt64(p.1), points) AS x, "
-        "arrayMap(p -> p.2, points) AS y FROM ("
-        "SELECT largestTriangleThreeBuckets({max_points:UInt64})"
-        f"({x_column}, value) AS points FROM {table} FINAL {where})",
-        parameters,
-    )
-    logger.debug(
-        "downsampled run_id=%s key=%s total_points=%d max_points=%d",
-        run_id,
-        key,
-        total_points,
-        max_points,
-    )
-    return Series(total_points, True, list(rows[0]["x"]), list(rows[0]["y"]))
+    found = series_many(store, [run_id], [key], x_axis, max_points)
+    return found.get((run_id, key), Series(0, False, [], []))
 
 
 def list_artifacts(

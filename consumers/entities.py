@@ -42,6 +42,24 @@ class ExperimentRow:
     exists: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    """A model as MLflow 3 has them (a logged model, id m-...)."""
+
+    model_id: str
+    experiment_id: str = ""
+    name: str = ""
+    model_type: str = ""
+    source_run_id: str = ""
+    artifact_location: str = ""
+    status: str = "PENDING"
+    status_message: str = ""
+    lifecycle_stage: str = "active"
+    creation_time: int = 0
+    last_update_time: int = 0
+    version: int = 0
+
+
 def apply_run_event(row: RunRow, event: Event) -> RunRow:
     """The run row after ``event``."""
     p = event.payload
@@ -94,6 +112,37 @@ def apply_experiment_event(row: ExperimentRow, event: Event) -> ExperimentRow:
     raise ValueError(f"{kind} does not change an experiment row")
 
 
+def apply_model_event(row: ModelRow, event: Event) -> ModelRow:
+    """The model row after ``event``."""
+    p = event.payload
+    kind = event.event_type
+    at = event.occurred_at
+    if kind == "LoggedModelCreated":
+        return replace(
+            row,
+            experiment_id=p["experiment_id"],
+            name=p["name"],
+            model_type=p["model_type"],
+            source_run_id=p["source_run_id"] or "",
+            artifact_location=p["artifact_location"],
+            creation_time=at,
+            last_update_time=at,
+        )
+    if kind == "LoggedModelStatusChanged":
+        return replace(
+            row,
+            status=p["status"],
+            status_message=p["status_message"],
+            last_update_time=at,
+        )
+    if kind == "LoggedModelDeleted":
+        return replace(row, lifecycle_stage="deleted", last_update_time=at)
+    raise ValueError(f"{kind} does not change a model row")
+
+
+MODEL_EVENTS = frozenset(
+    {"LoggedModelCreated", "LoggedModelStatusChanged", "LoggedModelDeleted"}
+)
 RUN_EVENTS = frozenset(
     {"RunStarted", "RunStatusChanged", "RunRenamed", "RunDeleted", "RunRestored"}
 )
@@ -114,6 +163,7 @@ class EntityCache:
         self.store = store
         self.runs: dict[str, RunRow] = {}
         self.experiments: dict[str, ExperimentRow] = {}
+        self.models: dict[str, ModelRow] = {}
 
     def run(self, run_id: str) -> RunRow:
         if run_id not in self.runs:
@@ -130,6 +180,14 @@ class EntityCache:
                 else ExperimentRow(experiment_id=experiment_id)
             )
         return self.experiments[experiment_id]
+
+    def model(self, model_id: str) -> ModelRow:
+        if model_id not in self.models:
+            rows = self._select("models", "model_id", model_id)
+            self.models[model_id] = (
+                ModelRow(**rows[0]) if rows else ModelRow(model_id=model_id)
+            )
+        return self.models[model_id]
 
     def _select(self, table: str, column: str, value: str) -> list[dict[str, Any]]:
         return self.store.query(

@@ -17,11 +17,14 @@ from runstream.blobs import BlobStore, artifact_key
 from runstream.consumers.clickhouse import ClickHouseStore
 from runstream.consumers.entities import (
     EXPERIMENT_EVENTS,
+    MODEL_EVENTS,
     RUN_EVENTS,
     EntityCache,
     ExperimentRow,
+    ModelRow,
     RunRow,
     apply_experiment_event,
+    apply_model_event,
     apply_run_event,
     experiment_columns,
 )
@@ -62,12 +65,15 @@ class Projector:
         out = _Columns()
         runs: dict[str, RunRow] = {}
         experiments: dict[str, ExperimentRow] = {}
+        models: dict[str, ModelRow] = {}
         for position, event in batch:
             kind = event.event_type
             if kind in RUN_EVENTS:
                 self._apply_run(position, event, runs)
             elif kind in EXPERIMENT_EVENTS:
                 self._apply_experiment(position, event, experiments)
+            elif kind in MODEL_EVENTS:
+                self._apply_model(position, event, models)
             else:
                 self._apply_fact(position, event, out)
             out.add(
@@ -86,11 +92,14 @@ class Projector:
             out.add("runs", **asdict(run))
         for experiment in experiments.values():
             out.add("experiments", **experiment_columns(experiment))
+        for model in models.values():
+            out.add("models", **asdict(model))
         for table, columns in out.tables.items():
             self.store.insert(table, columns)
         # Only after the writes succeeded may the cache move on.
         self.cache.runs.update(runs)
         self.cache.experiments.update(experiments)
+        self.cache.models.update(models)
         logger.debug("applied batch events=%d runs=%d", len(batch), len(runs))
 
     def _apply_run(
@@ -115,6 +124,17 @@ class Projector:
         if updated is not current:
             changed[experiment_id] = replace(updated, version=position.offset)
 
+    def _apply_model(
+        self, position: Position, event: Event, changed: dict[str, ModelRow]
+    ) -> None:
+        model_id = event.payload["model_id"]
+        current = changed.get(model_id) or self.cache.model(model_id)
+        if current.version and position.offset <= current.version:
+            return  # already applied
+        changed[model_id] = replace(
+            apply_model_event(current, event), version=position.offset
+        )
+
     def _apply_fact(self, position: Position, event: Event, out: _Columns) -> None:
         """Events that add rows rather than change one."""
         p = event.payload
@@ -129,6 +149,7 @@ class Projector:
                 step=p["steps"],
                 timestamp=p["timestamps"],
                 value=p["values"],
+                rank=[p["rank"]] * len(p["values"]),
             )
         elif kind in ("ParamsLogged", "TagsSet"):
             table = "params" if kind == "ParamsLogged" else "tags"
@@ -176,5 +197,38 @@ class Projector:
                 out.add("inputs", run_id=p["run_id"], **dataset)
         elif kind == "ModelLogged":
             out.add("logged_models", **p)
+        elif kind == "OutputsLogged":
+            out.extend(
+                "run_outputs",
+                run_id=[p["run_id"]] * len(p["model_ids"]),
+                model_id=p["model_ids"],
+                step=p["steps"],
+            )
+        elif kind in ("LoggedModelTagsSet", "LoggedModelParamsLogged"):
+            self._model_key_values(p, version, kind == "LoggedModelTagsSet", out)
+        elif kind == "LoggedModelTagDeleted":
+            out.add(
+                "model_tags",
+                model_id=p["model_id"],
+                key=p["key"],
+                value="",
+                deleted=1,
+                version=version,
+            )
         else:
             logger.warning("no projection for event_type=%s; skipped", kind)
+
+    @staticmethod
+    def _model_key_values(
+        p: dict[str, Any], version: int, tags: bool, out: _Columns
+    ) -> None:
+        count = len(p["keys"])
+        extra = {"deleted": [0] * count} if tags else {}
+        out.extend(
+            "model_tags" if tags else "model_params",
+            model_id=[p["model_id"]] * count,
+            key=p["keys"],
+            value=p["values"],
+            version=[version] * count,
+            **extra,
+        )

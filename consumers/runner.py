@@ -44,6 +44,9 @@ class ProjectionRunner:
         self.dead_lettered = 0
         self.last_error: str | None = None
         self._applied: dict[tuple[str, int], int] = self._load_applied()
+        # Signalled whenever _applied moves, for writers waiting to read their writes.
+        self._applied_moved = threading.Condition()
+        self._assigned: frozenset[tuple[str, int]] = frozenset()
 
     def _load_applied(self) -> dict[tuple[str, int], int]:
         store = self.projector.store
@@ -55,6 +58,7 @@ class ProjectionRunner:
     def run_once(self, timeout_s: float = 0.5) -> int:
         """Poll one batch and apply it; return how many records it held."""
         records = self.consumer.poll(MAX_BATCH_RECORDS, timeout_s)
+        self._follow_assignment()
         if not records:
             return 0
         batch = self._decode(records)
@@ -62,6 +66,23 @@ class ProjectionRunner:
         self.consumer.commit(_last_per_partition(records))
         self.applied_events += len(batch)
         return len(records)
+
+    def _follow_assignment(self) -> None:
+        """When partitions move between members of the group, what this process
+        cached about their runs may have been changed by another member since."""
+        assigned = self.consumer.assignment()
+        if assigned == self._assigned:
+            return
+        logger.info(
+            "partitions assigned group=%s partitions=%s",
+            self.group_id,
+            sorted(f"{t}/{p}" for t, p in assigned),
+        )
+        if self._assigned:
+            self.projector = Projector(self.projector.store, self.projector.blobs)
+            with self._applied_moved:
+                self._applied = self._load_applied()
+        self._assigned = assigned
 
     def _decode(self, records: Sequence[LogRecord]) -> list[tuple[Position, Event]]:
         batch = []
@@ -132,8 +153,23 @@ class ProjectionRunner:
                 "offset": [p.offset for p in positions],
             },
         )
-        for p in positions:
-            self._applied[(p.topic, p.partition)] = p.offset
+        with self._applied_moved:
+            for p in positions:
+                self._applied[(p.topic, p.partition)] = p.offset
+            self._applied_moved.notify_all()
+
+    def wait_applied(self, positions: Sequence[Position], timeout_s: float) -> bool:
+        """Block until every position is applied (read-your-writes for a writer
+        that appended them); False if ``timeout_s`` passed first."""
+
+        def applied() -> bool:
+            return all(
+                self._applied.get((p.topic, p.partition), -1) >= p.offset
+                for p in positions
+            )
+
+        with self._applied_moved:
+            return self._applied_moved.wait_for(applied, timeout=timeout_s)
 
     def lag(self) -> dict[tuple[str, int], int]:
         return self.consumer.lag()

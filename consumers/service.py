@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,7 @@ from runstream.blobs import BlobStore, open_blob_store
 from runstream.consumers.clickhouse import ClickHouseStore, connect_store
 from runstream.consumers.projector import Projector
 from runstream.consumers.runner import ProjectionRunner
+from runstream.consumers.states import live_blobs
 from runstream.errors import RunstreamError
 from runstream.events import DEAD_LETTER_TOPIC
 from runstream.log import EventLog, open_log
@@ -43,7 +46,8 @@ class ProjectionService:
         )
         store.create_tables()
         blobs = open_blob_store(settings.artifacts_location())
-        runner = ProjectionRunner(log, Projector(store, blobs), settings.consumer_group)
+        projector = Projector(store, live_blobs(store, blobs))
+        runner = ProjectionRunner(log, projector, settings.consumer_group)
         return cls(settings, log, store, blobs, runner)
 
     def start(self) -> None:
@@ -55,6 +59,29 @@ class ProjectionService:
             daemon=True,
         )
         self._thread.start()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold the consumer between two batches (a replay swaps tables meanwhile).
+        It resumes with a fresh runner, which takes its positions and blob prefix
+        from the tables it finds then."""
+        running = self._thread is not None and self._thread.is_alive()
+        if running:
+            self._stop.set()
+            self._thread.join()  # type: ignore[union-attr]
+        try:
+            yield
+        finally:
+            old = self.runner
+            if not running:  # a running loop closed its consumer as it stopped
+                old.consumer.close()
+            projector = Projector(self.store, live_blobs(self.store, self.blobs))
+            self.runner = ProjectionRunner(
+                self.log, projector, old.group_id, old.topics
+            )
+            if running:
+                self._stop = threading.Event()
+                self.start()
 
     def catch_up(self, timeout_s: float = 60.0) -> None:
         """Apply everything on the log now, in this thread (tests and replays)."""

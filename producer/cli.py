@@ -11,6 +11,9 @@ from typing import Annotated
 
 import typer
 
+from runstream.consumers.consume import consume_command
+from runstream.projects.cli import run_command
+from runstream.replay_cli import replay
 from runstream.settings import load_settings
 
 app = typer.Typer(help="runstream: event-sourced tracking for machine learning.")
@@ -90,6 +93,11 @@ def _start_dashboard(host: str, port: int, api_url: str) -> subprocess.Popen[byt
     env = {**os.environ, "RUNSTREAM_API_URL": api_url}
     # Its own process group, so Ctrl-C reaches it only through our terminate().
     return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+app.command("run")(run_command)
+app.command("consume")(consume_command)
+app.command("replay")(replay)
 
 
 if __name__ == "__main__":

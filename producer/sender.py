@@ -1,9 +1,11 @@
-"""The SDK's sender: buffers events in memory and appends them from a thread.
+"""The SDK's sender: buffers events in memory and encodes them from a thread.
 
 Logging calls only append to in-memory lists under a lock, so they return in
 microseconds. Metric points of one run gather into columnar buffers that become one
 ``MetricsLogged`` event each (up to ``MAX_POINTS_PER_EVENT`` points). Any other event
-first seals the run's open point buffer, so the log keeps each run's order.
+first seals the run's open point buffer, so the log keeps each run's order. Encoded
+batches go to a :class:`~runstream.courier.Courier`, which appends them in order and
+spills them to local disk while the log is unreachable.
 """
 
 from __future__ import annotations
@@ -13,20 +15,23 @@ import logging
 import multiprocessing.util
 import os
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from runstream.errors import EventLogError
+from runstream.courier import Courier
 from runstream.events import Event, encode, now_ms
 from runstream.log import EventLog, Record
+from runstream.settings import load_settings
+from runstream.spill import SpillFolder
 
 logger = logging.getLogger(__name__)
 
 MAX_POINTS_PER_EVENT = 20_000
-RETRY_BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+# How long closing waits for the courier's last append before spilling what is left.
+CLOSE_GRACE_S = 5.0
 
 
 @dataclass
@@ -39,10 +44,20 @@ class _Draft:
 class _Points:
     """Columnar metric points of one run, not yet sent."""
 
-    __slots__ = ("run_id", "names", "index", "name_index", "values", "steps", "times")
+    __slots__ = (
+        "run_id",
+        "rank",
+        "names",
+        "index",
+        "name_index",
+        "values",
+        "steps",
+        "times",
+    )
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, rank: int = 0) -> None:
         self.run_id = run_id
+        self.rank = rank
         self.names: list[str] = []
         self.index: dict[str, int] = {}
         self.name_index: list[int] = []
@@ -76,6 +91,7 @@ class _Points:
                         "values": self.values[start:end],
                         "steps": self.steps[start:end],
                         "timestamps": self.times[start:end],
+                        "rank": self.rank,
                     },
                 )
             )
@@ -90,10 +106,12 @@ class Sender:
         log_factory: Callable[[], EventLog],
         flush_interval_s: float = 0.2,
         max_buffer_points: int = 2_000_000,
+        rank: int = 0,
+        spill_dir: Path | None = None,
     ) -> None:
         self.producer_id = uuid.uuid4().hex
-        self._log_factory = log_factory
-        self._log: EventLog | None = None
+        # Every point this process logs carries its rank (distributed training).
+        self.rank = rank
         self._interval = flush_interval_s
         self._max_points = max_buffer_points
         self._lock = threading.Lock()
@@ -106,7 +124,16 @@ class Sender:
         self._sequence = 0
         self._wake = threading.Event()
         self._closed = False
-        self.last_error: str | None = None
+        # Encoded batches wait for the log in memory up to half the bound; the
+        # other half is for points not yet encoded.
+        self._courier = Courier(
+            log_factory,
+            SpillFolder(
+                spill_dir or load_settings().spill_location(), self.producer_id
+            ),
+            max_buffer_points // 2,
+            self._progress,
+        )
         self._thread = threading.Thread(
             target=self._loop, name="runstream-sender", daemon=True
         )
@@ -135,19 +162,25 @@ class Sender:
         with self._lock:
             points = self._open.get(run_id)
             if points is None:
-                points = self._open[run_id] = _Points(run_id)
+                points = self._open[run_id] = _Points(run_id, self.rank)
                 self._submitted += 1
             points.add(key, value, step, timestamp)
             self._buffered_points += 1
 
     def _wait_for_room(self) -> None:
-        # TODO: spill to local disk instead of waiting (the scaled-mode issue).
+        # The sender thread encodes the buffers and the courier spills them to
+        # disk if the log lags, so this wait is one encoding pass, not the network.
         self._wake.set()
         with self._lock:
             self._sent.wait_for(
                 lambda: self._buffered_points < self._max_points or self._closed,
                 timeout=60,
             )
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last append failed, while the courier is retrying it."""
+        return self._courier.last_error
 
     def flush(self, timeout_s: float = 60.0) -> bool:
         """Wait until everything submitted so far is on the log; False on timeout."""
@@ -173,8 +206,7 @@ class Sender:
         self._closed = True
         self._wake.set()
         self._thread.join(timeout=5)
-        if self._log is not None:
-            self._log.close()
+        self._courier.close(CLOSE_GRACE_S)
 
     # -- the background thread ------------------------------------------------------
 
@@ -183,7 +215,8 @@ class Sender:
         self._open.clear()
 
     def _loop(self) -> None:
-        while not self._closed:
+        while True:
+            closing = self._closed
             self._wake.wait(self._interval)
             self._wake.clear()
             with self._lock:
@@ -191,6 +224,8 @@ class Sender:
                 items, self._pending = self._pending, []
             if items:
                 self._send(items)
+            if closing:
+                return  # after one last pass, so nothing submitted stays behind
 
     def _send(self, items: list[_Draft | _Points]) -> None:
         records = []
@@ -209,34 +244,14 @@ class Sender:
                 )
                 self._sequence += 1
                 records.append(Record(event.topic, event.key, encode(event)))
-        self._append_until_done(records)
+        self._courier.put(records, len(items), points)
+        logger.debug("queued events=%d points=%d", len(records), points)
+
+    def _progress(self, items: int, points: int) -> None:
         with self._lock:
-            self._delivered += len(items)
+            self._delivered += items
             self._buffered_points -= points
             self._sent.notify_all()
-        logger.debug("sent events=%d points=%d", len(records), points)
-
-    def _append_until_done(self, records: list[Record]) -> None:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                if self._log is None:
-                    self._log = self._log_factory()
-                self._log.append(records)
-                self.last_error = None
-                return
-            except EventLogError as e:
-                self.last_error = str(e)
-                pause = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S)) - 1]
-                logger.warning(
-                    "appending %d events failed, attempt %d, retrying in %.1fs: %s",
-                    len(records),
-                    attempt,
-                    pause,
-                    e,
-                )
-                time.sleep(pause)
 
 
 def _forget_in_child() -> None:

@@ -6,9 +6,12 @@ With nothing set, everything lives under one local directory, ``RUNSTREAM_HOME``
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path(".runstream")
@@ -54,6 +57,38 @@ class Settings(BaseSettings):
     consumer_group: str = "runstream-projections"
     """RUNSTREAM_CONSUMER_GROUP: the consumer group the projections commit under."""
 
+    run_id: str = ""
+    """RUNSTREAM_RUN_ID: the run ``start_run()`` resumes, so every worker of a
+    distributed job logs into the run its launcher started."""
+
+    system_metrics: bool = False
+    """RUNSTREAM_SYSTEM_METRICS: log CPU, memory, disk, network and GPU use as
+    ``system/...`` metrics for every run (``start_run(log_system_metrics=...)``
+    decides per run)."""
+
+    system_metrics_interval_s: float = Field(default=10.0, gt=0)
+    """RUNSTREAM_SYSTEM_METRICS_INTERVAL_S: seconds between system metric samples."""
+
+    api_timeout_s: float = Field(default=30.0, gt=0)
+    """RUNSTREAM_API_TIMEOUT_S: how long one SDK read from the query API may take."""
+
+    write_wait_s: float = Field(default=10.0, ge=0)
+    """RUNSTREAM_WRITE_WAIT_S: how long a write through the API (the MLflow REST
+    endpoints) waits for the projection to apply it, so the writer reads its own
+    write; past it the answer says the write is still pending."""
+
+    registry_wait_s: float = Field(default=10.0, gt=0)
+    """RUNSTREAM_REGISTRY_WAIT_S: how long an SDK registry call (register_model,
+    transition_model_version_stage, ...) waits for ``runstream server`` to project
+    its event before it raises ProjectionTimeoutError."""
+
+    spill_dir: Path | None = None
+    """RUNSTREAM_SPILL_DIR: where the SDK writes events it could not deliver once
+    its memory bound is reached; empty means ``<home>/spill``."""
+
+    def spill_location(self) -> Path:
+        return self.spill_dir or self.home / "spill"
+
     def log_location(self) -> str:
         return self.tracking_uri or str(self.home / "log.sqlite")
 
@@ -71,6 +106,148 @@ class Settings(BaseSettings):
         else:
             root = self.home
         return f"file://{(root / 'artifacts').resolve()}"
+
+
+class KafkaSettings(BaseSettings):
+    """How the Kafka transport produces, consumes and creates topics. The brokers
+    come from the location, ``kafka://host:port[,host:port...]``."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNSTREAM_KAFKA_", frozen=True)
+
+    replication_factor: int = Field(default=1, ge=1)
+    """RUNSTREAM_KAFKA_REPLICATION_FACTOR: replicas of each topic runstream creates
+    (partitions come from RUNSTREAM_PARTITIONS)."""
+
+    compression: str = "lz4"
+    """RUNSTREAM_KAFKA_COMPRESSION: lz4, zstd (needs the zstandard package), gzip
+    or none."""
+
+    linger_ms: int = Field(default=20, ge=0)
+    """RUNSTREAM_KAFKA_LINGER_MS: how long the producer waits to fill a batch."""
+
+    batch_size: int = Field(default=1 << 20, ge=1024)
+    """RUNSTREAM_KAFKA_BATCH_SIZE: bytes per producer batch and partition."""
+
+    max_message_bytes: int = Field(default=16 << 20, ge=1 << 20)
+    """RUNSTREAM_KAFKA_MAX_MESSAGE_BYTES: the largest event; artifacts up to 4 MiB
+    travel inside events, above Kafka's 1 MiB default, so topics are created
+    with this limit."""
+
+    request_timeout_ms: int = Field(default=10_000, ge=1000)
+    """RUNSTREAM_KAFKA_REQUEST_TIMEOUT_MS: one request to a broker."""
+
+    delivery_timeout_ms: int = Field(default=30_000, ge=1000)
+    """RUNSTREAM_KAFKA_DELIVERY_TIMEOUT_MS: how long one append may take before it
+    fails; the SDK then retries or spills to disk."""
+
+    session_timeout_ms: int = Field(default=10_000, ge=1000)
+    """RUNSTREAM_KAFKA_SESSION_TIMEOUT_MS: how soon the group hands the partitions
+    of a consumer that stopped answering to the others."""
+
+    max_poll_records: int = Field(default=2000, ge=1)
+    """RUNSTREAM_KAFKA_MAX_POLL_RECORDS: records one consumer batch holds at most."""
+
+    security_protocol: str = "PLAINTEXT"
+    """RUNSTREAM_KAFKA_SECURITY_PROTOCOL: PLAINTEXT, SSL, SASL_PLAINTEXT or
+    SASL_SSL."""
+
+    sasl_mechanism: str | None = None
+    """RUNSTREAM_KAFKA_SASL_MECHANISM: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."""
+
+    sasl_username: str | None = None
+    """RUNSTREAM_KAFKA_SASL_USERNAME."""
+
+    sasl_password: SecretStr | None = None
+    """RUNSTREAM_KAFKA_SASL_PASSWORD."""
+
+    ssl_cafile: str | None = None
+    """RUNSTREAM_KAFKA_SSL_CAFILE: CA bundle that signed the brokers' certificates."""
+
+    ssl_certfile: str | None = None
+    """RUNSTREAM_KAFKA_SSL_CERTFILE: client certificate, for mutual TLS."""
+
+    ssl_keyfile: str | None = None
+    """RUNSTREAM_KAFKA_SSL_KEYFILE: the client certificate's key."""
+
+
+class ClickHouseSettings(BaseSettings):
+    """How to reach a ClickHouse server (``RUNSTREAM_CLICKHOUSE=http(s)://…``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNSTREAM_CLICKHOUSE_", frozen=True)
+
+    user: str = "default"
+    """RUNSTREAM_CLICKHOUSE_USER."""
+
+    password: SecretStr = SecretStr("")
+    """RUNSTREAM_CLICKHOUSE_PASSWORD."""
+
+    verify: bool = True
+    """RUNSTREAM_CLICKHOUSE_VERIFY: check the server's TLS certificate (https)."""
+
+    ca_cert: str | None = None
+    """RUNSTREAM_CLICKHOUSE_CA_CERT: CA bundle for a server with a private CA."""
+
+    cluster: str | None = None
+    """RUNSTREAM_CLICKHOUSE_CLUSTER: create Replicated*MergeTree tables on every
+    node of this cluster, read and written through Distributed tables."""
+
+
+class S3Settings(BaseSettings):
+    """How to reach MinIO or S3 (``RUNSTREAM_ARTIFACTS=s3://bucket/prefix``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNSTREAM_S3_", frozen=True)
+
+    endpoint: str = "127.0.0.1:9000"
+    """RUNSTREAM_S3_ENDPOINT: host:port of MinIO or S3 (s3.amazonaws.com)."""
+
+    access_key: str = ""
+    """RUNSTREAM_S3_ACCESS_KEY."""
+
+    secret_key: SecretStr = SecretStr("")
+    """RUNSTREAM_S3_SECRET_KEY."""
+
+    secure: bool = False
+    """RUNSTREAM_S3_SECURE: use https."""
+
+    region: str | None = None
+    """RUNSTREAM_S3_REGION."""
+
+    part_size: int = Field(default=16 << 20, ge=5 << 20)
+    """RUNSTREAM_S3_PART_SIZE: bytes per part of a multipart upload (5 MiB at
+    least, as S3 requires); files larger than one part go up in parts."""
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """Where this process stands in a distributed job; (0, 1, 0) when alone."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+
+# Launchers name the rank differently; torchrun's names come first.
+_RANK_VARIABLES = ("RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID")
+_WORLD_VARIABLES = ("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS")
+_LOCAL_VARIABLES = ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID")
+
+
+def detect_ranks(environ: Mapping[str, str] | None = None) -> Ranks:
+    """Read the rank, world size and local rank that launchers (torchrun, MPI,
+    SLURM) set; a variable that is missing or not a number counts as unset."""
+    env = os.environ if environ is None else environ
+
+    def first(names: tuple[str, ...], default: int) -> int:
+        for name in names:
+            value = env.get(name, "").strip()
+            if value.isdigit():
+                return int(value)
+        return default
+
+    rank = first(_RANK_VARIABLES, 0)
+    return Ranks(
+        rank, max(first(_WORLD_VARIABLES, 1), rank + 1), first(_LOCAL_VARIABLES, 0)
+    )
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -105,6 +282,21 @@ class DashboardSettings(BaseSettings):
 
     timeout_s: float = Field(default=5.0, gt=0)
     """RUNSTREAM_DASHBOARD_TIMEOUT_S: how long one API request may take."""
+
+
+def load_kafka_settings() -> KafkaSettings:
+    """Read the environment now."""
+    return KafkaSettings()
+
+
+def load_clickhouse_settings() -> ClickHouseSettings:
+    """Read the environment now."""
+    return ClickHouseSettings()
+
+
+def load_s3_settings() -> S3Settings:
+    """Read the environment now."""
+    return S3Settings()
 
 
 def load_dashboard_settings() -> DashboardSettings:

@@ -1,61 +1,88 @@
 """The fluent tracking API: ``import runstream; runstream.start_run() ...``.
 
 Every call validates its input, turns it into an event for the sender, and returns.
-Nothing waits for the network except ``end_run`` and ``flush``.
+Nothing waits for the network except ``end_run`` and ``flush``. Which run a call
+writes to is decided here (the active run, started on demand, as MLflow does);
+the writes themselves live in ``writes.py``, ``artifacts.py`` and
+``experiments.py``.
 """
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import logging
-import os
 import random
+import signal
 import sys
 import threading
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
-from runstream import validation as v
-from runstream.blobs import artifact_key, open_blob_store
+from runstream import artifacts, writes
+from runstream.context import (
+    DEFAULT_EXPERIMENT_ID,
+    DEFAULT_EXPERIMENT_NAME,
+    flush,
+    get_tracking_uri,
+    on_sender_created,
+    register_exit_last,
+    reset_after_fork,
+    sender,
+    set_tracking_uri,
+    state,
+)
+from runstream.entities import (
+    TERMINAL_STATUSES,
+    Experiment,
+    Metric,
+    Param,
+    RunInfo,
+    RunTag,
+)
 from runstream.errors import InvalidInputError, RunNotActiveError
-from runstream.events import now_ms
-from runstream.log import open_log
-from runstream.sender import Sender
-from runstream.settings import Settings, load_settings
+from runstream.experiments import (
+    announce_experiment,
+    experiment_id_for,
+    set_experiment,
+)
+from runstream.settings import load_settings
+from runstream.system_metrics import SystemMetricsMonitor, system_metrics_wanted
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_EXPERIMENT_ID = "0"
-DEFAULT_EXPERIMENT_NAME = "Default"
 RUN_ID_VARIABLE = "RUNSTREAM_RUN_ID"
-# Files up to this size travel inside their ArtifactLogged event, so a replay of
-# the log alone can rebuild them; larger ones go straight to the blob store.
-INLINE_ARTIFACT_LIMIT = 4 * 1024 * 1024
-TERMINAL_STATUSES = ("FINISHED", "FAILED", "KILLED")
+INLINE_ARTIFACT_LIMIT = artifacts.INLINE_ARTIFACT_LIMIT
 
-
-@dataclass
-class RunInfo:
-    run_id: str
-    experiment_id: str
-    run_name: str
-    status: str = "RUNNING"
-    start_time: int = field(default_factory=now_ms)
-    end_time: int | None = None
+__all__ = [
+    "DEFAULT_EXPERIMENT_ID",
+    "DEFAULT_EXPERIMENT_NAME",
+    "ActiveRun",
+    "Experiment",
+    "RunInfo",
+    "experiment_id_for",
+    "flush",
+    "get_tracking_uri",
+    "set_experiment",
+    "set_tracking_uri",
+]
 
 
 class ActiveRun:
-    """A run started by this process; as a context manager it ends the run,
-    FINISHED on a clean exit and FAILED when an exception escapes."""
+    """A run this process started or resumed; as a context manager it ends the
+    run, FINISHED on a clean exit, KILLED on Ctrl-C and FAILED on any other
+    exception."""
 
-    def __init__(self, info: RunInfo) -> None:
+    def __init__(self, info: RunInfo, owns_status: bool = True) -> None:
         self.info = info
-        self.params: dict[str, str] = {}
+        # Only one writer of a distributed run (rank 0) moves its status.
+        self.owns_status = owns_status
+        self.monitor: SystemMetricsMonitor | None = None
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Params this process logged to the run."""
+        return state.params.setdefault(self.info.run_id, {})
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -67,124 +94,21 @@ class ActiveRun:
         tb: TracebackType | None,
     ) -> None:
         if self.info.status not in TERMINAL_STATUSES:
-            status = "FINISHED" if exc_type is None else "FAILED"
-            if exc_type is KeyboardInterrupt:
-                status = "KILLED"
-            _end(self, status)
+            _end(self, _status_for(exc_type))
 
 
-class _State:
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.settings: Settings = load_settings()
-        self.tracking_uri: str | None = None
-        self.sender: Sender | None = None
-        self.experiment_id = DEFAULT_EXPERIMENT_ID
-        self.experiment_name = DEFAULT_EXPERIMENT_NAME
-        self.announced: set[str] = set()
-        self.runs: list[ActiveRun] = []
-        self.ended: dict[str, ActiveRun] = {}
-        self.last: ActiveRun | None = None
-
-
-_state = _State()
+def _status_for(exc_type: type[BaseException] | None) -> str:
+    if exc_type is None or issubclass(exc_type, SystemExit):
+        return "FINISHED"
+    return "KILLED" if issubclass(exc_type, KeyboardInterrupt) else "FAILED"
 
 
 def _reset_after_fork() -> None:
-    global _state
-    old = _state
-    _state = _State()
-    _state.tracking_uri = old.tracking_uri
-    _state.experiment_id, _state.experiment_name = (
-        old.experiment_id,
-        old.experiment_name,
-    )
+    reset_after_fork()
 
 
-def _sender() -> Sender:
-    with _state.lock:
-        if _state.sender is None:
-            location = get_tracking_uri()
-            partitions = _state.settings.partitions
-            _state.sender = Sender(
-                lambda: open_log(location, partitions),
-                flush_interval_s=_state.settings.flush_interval_s,
-                max_buffer_points=_state.settings.max_buffer_points,
-            )
-        return _state.sender
-
-
-# -- where to write ------------------------------------------------------------------
-
-
-def set_tracking_uri(uri: str | Path) -> None:
-    """Write to ``uri`` from now on (a local path is the embedded SQLite log)."""
-    with _state.lock:
-        if _state.sender is not None:
-            _state.sender.close()
-            _state.sender = None
-        _state.tracking_uri = str(uri)
-        _state.announced.clear()
-
-
-def get_tracking_uri() -> str:
-    return _state.tracking_uri or _state.settings.log_location()
-
-
-def flush(timeout_s: float = 60.0) -> bool:
-    """Wait until everything logged so far is on the event log."""
-    return _sender().flush(timeout_s)
-
-
-# -- experiments ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Experiment:
-    experiment_id: str
-    name: str
-
-
-def experiment_id_for(name: str) -> str:
-    """Experiment ids derive from the name, so every process that sets the same
-    experiment agrees on its id without asking a server."""
-    if name == DEFAULT_EXPERIMENT_NAME:
-        return DEFAULT_EXPERIMENT_ID
-    digest = hashlib.sha256(name.encode()).digest()
-    return str(int.from_bytes(digest[:8], "big") % 10**18)
-
-
-def set_experiment(
-    experiment_name: str | None = None, experiment_id: str | None = None
-) -> Experiment:
-    """Make an experiment active for new runs, creating it if needed."""
-    if experiment_name is None and experiment_id is None:
-        raise InvalidInputError("set_experiment needs experiment_name or experiment_id")
-    if experiment_name is not None:
-        if not experiment_name.strip():
-            raise InvalidInputError("experiment name must not be empty")
-        if len(experiment_name) > v.MAX_EXPERIMENT_NAME_LENGTH:
-            raise InvalidInputError(
-                f"experiment name has {len(experiment_name)} characters; "
-                f"the limit is {v.MAX_EXPERIMENT_NAME_LENGTH}"
-            )
-        experiment_id = experiment_id_for(experiment_name)
-        _announce_experiment(experiment_id, experiment_name)
-    with _state.lock:
-        _state.experiment_id = str(experiment_id)
-        _state.experiment_name = experiment_name or ""
-    return Experiment(str(experiment_id), experiment_name or "")
-
-
-def _announce_experiment(experiment_id: str, name: str) -> None:
-    with _state.lock:
-        if experiment_id in _state.announced:
-            return
-        _state.announced.add(experiment_id)
-    _sender().submit(
-        "ExperimentCreated",
-        {"experiment_id": experiment_id, "name": name, "artifact_location": ""},
-    )
+# Kept under its old name for callers outside this module (projects).
+_announce_experiment = announce_experiment
 
 
 # -- runs ----------------------------------------------------------------------------
@@ -206,78 +130,79 @@ def start_run(
     nested: bool = False,
     tags: Mapping[str, Any] | None = None,
     parent_run_id: str | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a new run, or resume ``run_id`` (also read from RUNSTREAM_RUN_ID).
 
-    Several processes may resume the same run id at once and log into it; each
-    point keeps its own key, so per-rank keys (``rank0/loss``) stay apart.
+    Many processes may resume one run at once: each process's points carry its
+    rank (RANK / WORLD_SIZE / LOCAL_RANK), and only rank 0 changes the run's
+    status, so a worker that finishes early does not end the run for the others.
     """
-    with _state.lock:
-        if _state.runs and not nested:
+    with state.lock:
+        if state.runs and not nested:
             raise InvalidInputError(
-                f"run {_state.runs[-1].info.run_id} is already active; end it first "
+                f"run {state.runs[-1].info.run_id} is already active; end it first "
                 "or pass nested=True to start a child run"
             )
-        if nested and _state.runs and parent_run_id is None:
-            parent_run_id = _state.runs[-1].info.run_id
-    run_id = run_id or os.environ.get(RUN_ID_VARIABLE)
-    sender = _sender()
+        if nested and state.runs and parent_run_id is None:
+            parent_run_id = state.runs[-1].info.run_id
+    if run_id is None and not state.runs:
+        run_id = load_settings().run_id or None
+    _install_exit_handlers()
     if run_id:
-        info = RunInfo(run_id, experiment_id or _state.experiment_id, run_name or "")
-        sender.submit(
-            "RunStatusChanged",
-            {"run_id": run_id, "status": "RUNNING", "end_time": None},
-        )
+        run = _resume(run_id, experiment_id, run_name)
     else:
-        experiment_id = experiment_id or _state.experiment_id
-        if experiment_id == DEFAULT_EXPERIMENT_ID:
-            _announce_experiment(DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME)
-        info = RunInfo(
-            uuid.uuid4().hex, experiment_id, run_name or _generate_run_name()
-        )
-        user = getpass.getuser()
-        sender.submit(
-            "RunStarted",
-            {
-                "run_id": info.run_id,
-                "experiment_id": experiment_id,
-                "run_name": info.run_name,
-                "user": user,
-                "start_time": info.start_time,
-                "parent_run_id": parent_run_id,
-            },
-        )
-        system_tags = {
-            "mlflow.runName": info.run_name,
-            "mlflow.user": user,
-            "mlflow.source.name": sys.argv[0] if sys.argv else "",
-            "mlflow.source.type": "LOCAL",
-        }
-        if parent_run_id:
-            system_tags["mlflow.parentRunId"] = parent_run_id
-        set_tags({**system_tags, **(tags or {})}, run_id=info.run_id)
-    run = ActiveRun(info)
-    with _state.lock:
-        _state.runs.append(run)
-        _state.last = run
-    if run_id and tags:
-        set_tags(tags, run_id=run_id)
+        run = _create(experiment_id, run_name, parent_run_id)
+    extra = dict(tags or {})
+    if description is not None:
+        extra["mlflow.note.content"] = description
+    if extra:
+        writes.set_tags(run.info.run_id, extra)
+    with state.lock:
+        state.runs.append(run)
+        state.last = run
+    if system_metrics_wanted(log_system_metrics):
+        run.monitor = SystemMetricsMonitor(run.info.run_id)
+        run.monitor.start()
     logger.info(
-        "run started run_id=%s experiment_id=%s", info.run_id, info.experiment_id
+        "run started run_id=%s experiment_id=%s rank=%d",
+        run.info.run_id,
+        run.info.experiment_id,
+        state.ranks.rank,
     )
     return run
 
 
+def _resume(run_id: str, experiment_id: str | None, run_name: str | None) -> ActiveRun:
+    info = RunInfo(run_id, experiment_id or state.experiment_id, run_name or "")
+    owns_status = state.ranks.rank == 0
+    if owns_status:
+        writes.set_status(run_id, "RUNNING")
+    return ActiveRun(info, owns_status)
+
+
+def _create(
+    experiment_id: str | None, run_name: str | None, parent_run_id: str | None
+) -> ActiveRun:
+    info = writes.create_run(
+        experiment_id or state.experiment_id,
+        run_name or _generate_run_name(),
+        parent_run_id=parent_run_id,
+    )
+    return ActiveRun(info)
+
+
 def active_run() -> ActiveRun | None:
     """The innermost run this process started and has not ended, if any."""
-    with _state.lock:
-        return _state.runs[-1] if _state.runs else None
+    with state.lock:
+        return state.runs[-1] if state.runs else None
 
 
 def last_active_run() -> ActiveRun | None:
     """The run most recently started by this process, active or ended; useful
     after autolog started and ended a run of its own."""
-    return _state.last
+    return state.last
 
 
 def end_run(status: str = "FINISHED") -> None:
@@ -292,18 +217,16 @@ def _end(run: ActiveRun, status: str) -> None:
         raise InvalidInputError(
             f"run status {status!r} must be one of {', '.join(TERMINAL_STATUSES)}"
         )
+    if run.monitor is not None:
+        run.monitor.stop()
     run.info.status = status
-    run.info.end_time = now_ms()
-    sender = _sender()
-    sender.submit(
-        "RunStatusChanged",
-        {"run_id": run.info.run_id, "status": status, "end_time": run.info.end_time},
-    )
-    with _state.lock:
-        if run in _state.runs:
-            _state.runs.remove(run)
-        _state.ended[run.info.run_id] = run
-    sender.flush()
+    if run.owns_status:
+        run.info.end_time = writes.set_status(run.info.run_id, status)
+    with state.lock:
+        if run in state.runs:
+            state.runs.remove(run)
+        state.ended[run.info.run_id] = run
+    sender().flush()
     logger.info("run ended run_id=%s status=%s", run.info.run_id, status)
 
 
@@ -311,22 +234,96 @@ def _run_for(run_id: str | None) -> ActiveRun:
     """The run a logging call writes to: ``run_id`` if given, else the active run
     (started on demand, as MLflow does)."""
     if run_id is not None:
-        ended = _state.ended.get(run_id)
+        ended = state.ended.get(run_id)
         if ended is not None:
-            _raise_ended(ended)
-        for run in _state.runs:
+            raise RunNotActiveError(
+                f"run {run_id} has ended with status {ended.info.status}; "
+                "start a new run, or resume it with start_run(run_id=...)"
+            )
+        for run in state.runs:
             if run.info.run_id == run_id:
                 return run
         return ActiveRun(RunInfo(run_id, "", ""))
-    current = active_run()
-    return current if current is not None else start_run()
+    run = active_run()
+    return run if run is not None else start_run()
 
 
-def _raise_ended(run: ActiveRun) -> None:
-    raise RunNotActiveError(
-        f"run {run.info.run_id} has ended with status {run.info.status}; "
-        "start a new run, or resume it with start_run(run_id=...)"
-    )
+def _rid(run_id: str | None) -> str:
+    return _run_for(run_id).info.run_id
+
+
+def set_run_name(name: str, run_id: str | None = None) -> None:
+    run = _run_for(run_id)
+    writes.rename_run(run.info.run_id, name)
+    run.info.run_name = name
+
+
+def delete_run(run_id: str) -> None:
+    """Mark a run deleted (``restore_run`` brings it back)."""
+    writes.delete_run(run_id)
+
+
+def restore_run(run_id: str) -> None:
+    writes.restore_run(run_id)
+
+
+# -- exceptions, signals and exit ----------------------------------------------------
+
+_exit_lock = threading.Lock()
+_exit_installed = False
+_uncaught: type[BaseException] | None = None
+
+
+def _install_exit_handlers() -> None:
+    """End runs left open at exit (FAILED after an uncaught exception) and on
+    SIGTERM (KILLED), as a scheduler stopping a job would want."""
+    global _exit_installed
+    with _exit_lock:
+        if _exit_installed:
+            return
+        _exit_installed = True
+    on_sender_created(lambda: register_exit_last(_end_runs_at_exit))
+    register_exit_last(_end_runs_at_exit)
+    previous_hook = sys.excepthook
+
+    def remember(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        global _uncaught
+        _uncaught = kind
+        previous_hook(kind, exc, tb)
+
+    sys.excepthook = remember
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, _on_sigterm(previous))
+
+
+def _on_sigterm(previous: Any) -> Any:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        logger.warning("SIGTERM received; ending active runs as KILLED")
+        _end_all("KILLED")
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            # Leave as the default action would, with the status already sent.
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+
+    return handler
+
+
+def _end_runs_at_exit() -> None:
+    _end_all(_status_for(_uncaught))
+
+
+def _end_all(status: str) -> None:
+    while (run := active_run()) is not None:
+        try:
+            _end(run, status)
+        except Exception as e:  # exiting must go on whatever one run does
+            logger.warning("could not end run %s: %s", run.info.run_id, e)
+            with state.lock:
+                if run in state.runs:
+                    state.runs.remove(run)
 
 
 # -- logging -------------------------------------------------------------------------
@@ -340,15 +337,7 @@ def log_metric(
     run_id: str | None = None,
 ) -> None:
     """Log one metric point; it returns at once."""
-    run = _run_for(run_id)
-    rid = run.info.run_id
-    v.check_key("metric", key, rid)
-    number = v.check_metric_value(key, value, rid)
-    step = 0 if step is None else v.check_int64("step", key, step, rid)
-    timestamp = (
-        now_ms() if timestamp is None else v.check_timestamp(key, timestamp, rid)
-    )
-    _sender().add_point(rid, key, number, step, timestamp)
+    writes.log_metric(_rid(run_id), key, value, step, timestamp)
 
 
 def log_metrics(
@@ -358,19 +347,7 @@ def log_metrics(
     run_id: str | None = None,
 ) -> None:
     """Log several metrics at one step; all are checked before any is logged."""
-    run = _run_for(run_id)
-    rid = run.info.run_id
-    step = 0 if step is None else v.check_int64("step", "*", step, rid)
-    timestamp = (
-        now_ms() if timestamp is None else v.check_timestamp("*", timestamp, rid)
-    )
-    checked = [
-        (v.check_key("metric", key, rid), v.check_metric_value(key, value, rid))
-        for key, value in metrics.items()
-    ]
-    sender = _sender()
-    for key, number in checked:
-        sender.add_point(rid, key, number, step, timestamp)
+    writes.log_metrics(_rid(run_id), metrics, step, timestamp)
 
 
 def log_param(key: str, value: Any, run_id: str | None = None) -> Any:
@@ -380,25 +357,7 @@ def log_param(key: str, value: Any, run_id: str | None = None) -> Any:
 
 def log_params(params: Mapping[str, Any], run_id: str | None = None) -> None:
     """Log parameters; a parameter may be logged again only with the same value."""
-    run = _run_for(run_id)
-    rid = run.info.run_id
-    checked: dict[str, str] = {}
-    for key, value in params.items():
-        v.check_key("param", key, rid)
-        text = v.check_text("param", key, value, v.MAX_PARAM_VALUE_LENGTH, rid)
-        earlier = run.params.get(key)
-        if earlier is not None and earlier != text:
-            raise InvalidInputError(
-                f"param {key!r} of run {rid} was logged as {earlier!r}; params are "
-                f"immutable, so {text!r} is refused (use a new key or a new run)"
-            )
-        checked[key] = text
-    run.params.update(checked)
-    if checked:
-        _sender().submit(
-            "ParamsLogged",
-            {"run_id": rid, "keys": list(checked), "values": list(checked.values())},
-        )
+    writes.log_params(_rid(run_id), params)
 
 
 def set_tag(key: str, value: Any, run_id: str | None = None) -> None:
@@ -406,56 +365,57 @@ def set_tag(key: str, value: Any, run_id: str | None = None) -> None:
 
 
 def set_tags(tags: Mapping[str, Any], run_id: str | None = None) -> None:
-    rid = run_id or _run_for(None).info.run_id
-    if run_id is not None:
-        _run_for(run_id)
-    checked = {
-        v.check_key("tag", key, rid): v.check_text(
-            "tag", key, value, v.MAX_TAG_VALUE_LENGTH, rid
-        )
-        for key, value in tags.items()
-    }
-    if checked:
-        _sender().submit(
-            "TagsSet",
-            {"run_id": rid, "keys": list(checked), "values": list(checked.values())},
-        )
+    writes.set_tags(_rid(run_id), tags)
 
 
 def delete_tag(key: str, run_id: str | None = None) -> None:
-    rid = _run_for(run_id).info.run_id
-    _sender().submit("TagDeleted", {"run_id": rid, "key": v.check_key("tag", key, rid)})
+    writes.delete_tag(_rid(run_id), key)
+
+
+def log_batch(
+    metrics: Sequence[Metric] = (),
+    params: Sequence[Param] = (),
+    tags: Sequence[RunTag] = (),
+    run_id: str | None = None,
+) -> None:
+    """Up to 1,000 metrics, 100 params and 100 tags in one call."""
+    writes.log_batch(_rid(run_id), metrics, params, tags)
+
+
+# -- artifacts -----------------------------------------------------------------------
 
 
 def log_artifact(
     local_path: str | Path, artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     """Log a file under the run's artifacts, in ``artifact_path`` if given."""
-    run = _run_for(run_id)
-    rid = run.info.run_id
-    source = Path(local_path)
-    if not source.is_file():
-        raise InvalidInputError(
-            f"artifact {str(source)!r} for run {rid} is not a file; pass the path "
-            "of an existing file"
-        )
-    path = f"{artifact_path.strip('/')}/{source.name}" if artifact_path else source.name
-    v.check_key("artifact", path, rid)
-    data = source.read_bytes()
-    inline = len(data) <= INLINE_ARTIFACT_LIMIT
-    if not inline:
-        settings = _state.settings.model_copy(
-            update={"tracking_uri": get_tracking_uri()}
-        )
-        blobs = open_blob_store(settings.artifacts_location())
-        blobs.put(artifact_key(rid, path), data)
-    _sender().submit(
-        "ArtifactLogged",
-        {
-            "run_id": rid,
-            "path": path,
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "content": data if inline else None,
-        },
-    )
+    artifacts.log_file(_rid(run_id), local_path, artifact_path)
+
+
+def log_artifacts(
+    local_dir: str | Path, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Log every file of a folder, keeping its layout."""
+    artifacts.log_folder(_rid(run_id), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    artifacts.log_text(_rid(run_id), text, artifact_file)
+
+
+def log_dict(
+    dictionary: Mapping[str, Any], artifact_file: str, run_id: str | None = None
+) -> None:
+    artifacts.log_dict(_rid(run_id), dictionary, artifact_file)
+
+
+def log_figure(figure: Any, artifact_file: str, run_id: str | None = None) -> None:
+    artifacts.log_figure(_rid(run_id), figure, artifact_file)
+
+
+def log_image(image: Any, artifact_file: str, run_id: str | None = None) -> None:
+    artifacts.log_image(_rid(run_id), image, artifact_file)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    artifacts.log_table(_rid(run_id), data, artifact_file)

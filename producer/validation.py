@@ -1,4 +1,8 @@
-"""MLflow's rules for keys and values, checked before anything is buffered."""
+"""MLflow's rules for keys and values, checked before anything is buffered.
+
+The consumers check events against the same rules again (``consumers/rules.py``):
+an event that breaks one goes to the dead-letter topic instead of a table.
+"""
 
 from __future__ import annotations
 
@@ -12,29 +16,33 @@ MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6_000
 MAX_TAG_VALUE_LENGTH = 5_000
 MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_METRICS_PER_BATCH = 1_000
+MAX_PARAMS_PER_BATCH = 100
+MAX_TAGS_PER_BATCH = 100
 
 _KEY = re.compile(r"^[\w\-. /]+$")
 
 
-def check_key(kind: str, key: object, run_id: str) -> str:
+def check_key(kind: str, key: object, run_id: str, owner: str = "run") -> str:
     """Return ``key`` if it is a valid metric/param/tag key, else raise."""
     if not isinstance(key, str) or not key:
         raise InvalidInputError(
-            f"{kind} key {key!r} for run {run_id} must be a non-empty string"
+            f"{kind} key {key!r} for {owner} {run_id} must be a non-empty string"
         )
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidInputError(
-            f"{kind} key {key[:40]!r}... for run {run_id} has {len(key)} characters; "
+            f"{kind} key {key[:40]!r}... for {owner} {run_id} has {len(key)} "
+            "characters; "
             f"the limit is {MAX_KEY_LENGTH}"
         )
     if not _KEY.match(key):
         raise InvalidInputError(
-            f"{kind} key {key!r} for run {run_id} may only hold letters, digits, "
+            f"{kind} key {key!r} for {owner} {run_id} may only hold letters, digits, "
             "underscores, dashes, periods, slashes and spaces"
         )
     if key.startswith("/") or normpath(key) != key.rstrip("/") or ".." in key:
         raise InvalidInputError(
-            f"{kind} key {key!r} for run {run_id} must be a relative path that "
+            f"{kind} key {key!r} for {owner} {run_id} must be a relative path that "
             "does not leave its folder (no leading '/', no '..')"
         )
     return key
@@ -70,11 +78,38 @@ def check_timestamp(key: str, value: object, run_id: str) -> int:
     return number
 
 
-def check_text(kind: str, key: str, value: object, limit: int, run_id: str) -> str:
+def check_text(
+    kind: str, key: str, value: object, limit: int, run_id: str, owner: str = "run"
+) -> str:
     text = str(value)
     if len(text) > limit:
         raise InvalidInputError(
-            f"{kind} {key!r} for run {run_id} has a value of {len(text)} "
+            f"{kind} {key!r} for {owner} {run_id} has a value of {len(text)} "
             f"characters; the limit is {limit}"
         )
     return text
+
+
+def check_batch(run_id: str, metrics: int, params: int, tags: int) -> None:
+    """A batch holds at most 1,000 metrics, 100 params and 100 tags."""
+    for kind, count, limit in (
+        ("metrics", metrics, MAX_METRICS_PER_BATCH),
+        ("params", params, MAX_PARAMS_PER_BATCH),
+        ("tags", tags, MAX_TAGS_PER_BATCH),
+    ):
+        if count > limit:
+            raise InvalidInputError(
+                f"a batch for run {run_id} holds {count} {kind}; the limit is "
+                f"{limit}, so split it into several batches"
+            )
+
+
+def check_experiment_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInputError(f"experiment name {name!r} must be a non-empty string")
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidInputError(
+            f"experiment name {name[:40]!r}... has {len(name)} characters; "
+            f"the limit is {MAX_EXPERIMENT_NAME_LENGTH}"
+        )
+    return name

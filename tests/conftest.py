@@ -12,6 +12,8 @@ from pathlib import Path
 
 import clickhouse_connect
 import pytest
+from realservers import Server
+from realservers import start as start_server
 
 import runstream
 from runstream.blobs import LocalBlobStore
@@ -64,3 +66,20 @@ def service(
     svc = ProjectionService(settings, log, store, blobs, runner)
     yield svc
     svc.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real Kafka broker shared by the session (deploy/dev/kafka.sh); tests
+    keep apart by topic names, consumer groups and run ids."""
+    broker = start_server("kafka", tmp_path_factory.mktemp("kafka"))
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def minio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real MinIO server shared by the session (deploy/dev/minio.sh)."""
+    server = start_server("minio", tmp_path_factory.mktemp("minio"))
+    yield server
+    server.stop()

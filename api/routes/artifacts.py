@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
 from runstream.api import queries
-from runstream.api.deps import ServiceDep, run_not_found
+from runstream.api.deps import StateDep, run_not_found
 from runstream.api.models import ArtifactFile, ArtifactList
 from runstream.blobs import artifact_key, check_key
 from runstream.errors import InvalidInputError
@@ -22,7 +22,7 @@ router = APIRouter(tags=["artifacts"])
 
 @router.get("/runs/{run_id}/artifacts", responses={404: {"description": "unknown run"}})
 def list_artifacts(
-    service: ServiceDep,
+    state: StateDep,
     run_id: str,
     path: Annotated[
         str | None, Query(description="a folder: only the files under it")
@@ -30,9 +30,9 @@ def list_artifacts(
 ) -> ArtifactList:
     """The files a run logged, sorted by path."""
     folder = _checked_path(path) if path else None
-    if queries.get_run(service.store, run_id) is None:
+    if queries.get_run(state.store, run_id) is None:
         raise run_not_found(run_id)
-    rows = queries.list_artifacts(service.store, run_id, folder)
+    rows = queries.list_artifacts(state.store, run_id, folder)
     return ArtifactList(run_id=run_id, files=[ArtifactFile(**row) for row in rows])
 
 
@@ -45,7 +45,7 @@ def list_artifacts(
         404: {"description": "no such artifact"},
     },
 )
-def download_artifact(service: ServiceDep, run_id: str, path: str) -> StreamingResponse:
+def download_artifact(state: StateDep, run_id: str, path: str) -> StreamingResponse:
     """The bytes of one artifact, streamed in chunks."""
     path = _checked_path(path)
     try:
@@ -57,7 +57,7 @@ def download_artifact(service: ServiceDep, run_id: str, path: str) -> StreamingR
         ) from e
 
     # Both checks come before streaming starts: once it has, the status is sent.
-    if not queries.artifact_indexed(service.store, run_id, path):
+    if not queries.artifact_indexed(state.store, run_id, path):
         raise HTTPException(
             status_code=404,
             detail=(
@@ -65,7 +65,8 @@ def download_artifact(service: ServiceDep, run_id: str, path: str) -> StreamingR
                 f"GET /api/v1/runs/{run_id}/artifacts"
             ),
         )
-    if not service.blobs.exists(key):
+    blobs = state.blobs()
+    if not blobs.exists(key):
         logger.warning("indexed artifact missing from blob store key=%s", key)
         raise HTTPException(
             status_code=404,
@@ -77,7 +78,7 @@ def download_artifact(service: ServiceDep, run_id: str, path: str) -> StreamingR
 
     media_type, _ = mimetypes.guess_type(path)
     return StreamingResponse(
-        service.blobs.open_chunks(key),
+        blobs.open_chunks(key),
         media_type=media_type or "application/octet-stream",
     )
 

@@ -1,4 +1,4 @@
-"""``GET /api/v1/runs/{run_id}/metrics/{key}``: one metric's history for a chart."""
+"""Metric histories for charts: one key of one run, or many keys of many runs."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from runstream.api import queries
-from runstream.api.deps import ServiceDep
-from runstream.api.models import MetricSeries, XAxis, metric_value
+from runstream.api.deps import StateDep
+from runstream.api.metric_queries import series_many
+from runstream.api.models import MetricSeries, MetricSeriesList, XAxis, metric_value
+from runstream.errors import InvalidInputError
 
 router = APIRouter(tags=["metrics"])
 
 MIN_POINTS = 2
 MAX_POINTS = 100_000
+# Enough for a comparison of many runs or a page of charts; each is one pass over
+# its points in ClickHouse.
+MAX_SERIES = 1_000
 
 
 @router.get(
@@ -21,7 +26,7 @@ MAX_POINTS = 100_000
     responses={404: {"description": "the run has no points for this key"}},
 )
 def get_metric_history(
-    service: ServiceDep,
+    state: StateDep,
     run_id: str,
     key: str,
     max_points: Annotated[
@@ -36,7 +41,7 @@ def get_metric_history(
 ) -> MetricSeries:
     """The points of ``key`` (which may contain slashes, e.g. ``rank0/loss``) sorted
     by ``x_axis``, reduced to ``max_points`` in ClickHouse when there are more."""
-    series = queries.metric_series(service.store, run_id, key, x_axis, max_points)
+    series = queries.metric_series(state.store, run_id, key, x_axis, max_points)
     if series.total_points == 0:
         raise HTTPException(
             status_code=404,
@@ -54,3 +59,43 @@ def get_metric_history(
         x=series.x,
         y=[metric_value(value) for value in series.y],
     )
+
+
+@router.get("/metrics")
+def get_metric_histories(
+    state: StateDep,
+    run_id: Annotated[list[str], Query(description="repeat for several runs")],
+    key: Annotated[list[str], Query(description="repeat for several keys")],
+    max_points: Annotated[
+        int,
+        Query(
+            ge=MIN_POINTS,
+            le=MAX_POINTS,
+            description="above this many points a series is downsampled",
+        ),
+    ] = 1000,
+    x_axis: XAxis = "step",
+) -> MetricSeriesList:
+    """The series of every given key of every given run, in one pass; pairs
+    without points are left out. Ordered by run as given, then by key."""
+    if len(run_id) * len(key) > MAX_SERIES:
+        raise InvalidInputError(
+            f"{len(run_id)} runs x {len(key)} keys asks for more than {MAX_SERIES} "
+            "series; ask for fewer keys or runs at a time"
+        )
+    found = series_many(state.store, run_id, key, x_axis, max_points)
+    series = [
+        MetricSeries(
+            run_id=r,
+            key=k,
+            x_axis=x_axis,
+            total_points=found[(r, k)].total_points,
+            downsampled=found[(r, k)].downsampled,
+            x=found[(r, k)].x,
+            y=[metric_value(value) for value in found[(r, k)].y],
+        )
+        for r in dict.fromkeys(run_id)
+        for k in sorted(set(key))
+        if (r, k) in found
+    ]
+    return MetricSeriesList(series=series)

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from runstream.api import queries
-from runstream.api.deps import ServiceDep, run_not_found
+from runstream.api.deps import StateDep, run_not_found
 from runstream.api.models import Run, RunList, metric_value
+from runstream.api.search import search_runs
 from runstream.consumers.clickhouse import ClickHouseStore
 
 router = APIRouter(tags=["runs"])
@@ -19,24 +20,53 @@ MAX_RUNS = 10_000
 
 @router.get("/runs")
 def list_runs(
-    service: ServiceDep,
+    state: StateDep,
     experiment_id: Annotated[
         str | None, Query(description="only this experiment's runs; all if omitted")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_RUNS)] = 1000,
+    filter_string: Annotated[
+        str | None,
+        Query(
+            alias="filter",
+            description="MLflow's search filter, e.g. metrics.loss < 0.1 AND "
+            "params.optimizer = 'adam'",
+        ),
+    ] = None,
+    order_by: Annotated[
+        list[str] | None,
+        Query(description="e.g. metrics.loss ASC; repeat for ties"),
+    ] = None,
 ) -> RunList:
-    """Runs with their params, tags and latest metrics, newest start first."""
-    rows = queries.list_runs(service.store, experiment_id, limit)
-    return RunList(runs=with_details(service.store, rows))
+    """Runs with their params, tags and latest metrics, newest start first unless
+    ``order_by`` says otherwise; deleted runs included."""
+    if not filter_string and not order_by:
+        rows = queries.list_runs(state.store, experiment_id, limit)
+        return RunList(runs=with_details(state.store, rows))
+
+    if experiment_id:
+        experiment_ids = [experiment_id]
+    else:
+        experiments = queries.list_experiments(state.store)
+        experiment_ids = [e["experiment_id"] for e in experiments]
+    page = search_runs(
+        state.store,
+        experiment_ids,
+        filter_string,
+        order_by,
+        max_results=limit,
+        view_type="ALL",
+    )
+    return RunList(runs=with_details(state.store, page.rows))
 
 
 @router.get("/runs/{run_id}", responses={404: {"description": "unknown run"}})
-def get_run(service: ServiceDep, run_id: str) -> Run:
+def get_run(state: StateDep, run_id: str) -> Run:
     """One run with its params, tags and latest metrics."""
-    row = queries.get_run(service.store, run_id)
+    row = queries.get_run(state.store, run_id)
     if row is None:
         raise run_not_found(run_id)
-    return with_details(service.store, [row])[0]
+    return with_details(state.store, [row])[0]
 
 
 def with_details(store: ClickHouseStore, rows: Sequence[dict[str, Any]]) -> list[Run]:

@@ -9,6 +9,8 @@ wrote them; all events of one run share a partition, so offsets order them.
 
 from __future__ import annotations
 
+from runstream.consumers.clickhouse.cluster import cluster_statements
+
 TABLES: dict[str, str] = {
     "experiments": """
         experiment_id String,
@@ -53,13 +55,17 @@ TABLES: dict[str, str] = {
     ) ENGINE = ReplacingMergeTree(version) ORDER BY (run_id, key)""",
     # A point is identified by all of its fields, as in MLflow: logging the very same
     # point twice stores it once, which also makes re-applying a batch harmless.
+    # The writer's rank is part of that identity, so ranks of one distributed run
+    # that log equal points at the same millisecond all keep theirs.
     "metrics": """
         run_id String,
         key LowCardinality(String),
         step Int64,
         timestamp Int64,
-        value Float64
-    ) ENGINE = ReplacingMergeTree ORDER BY (run_id, key, step, timestamp, value)""",
+        value Float64,
+        rank Int32 DEFAULT 0
+    ) ENGINE = ReplacingMergeTree
+      ORDER BY (run_id, key, rank, step, timestamp, value)""",
     # The latest point per (run, key) by (step, timestamp), kept by a materialized
     # view so the runs table never scans whole histories.
     "latest_metrics": """
@@ -94,6 +100,40 @@ TABLES: dict[str, str] = {
         utc_time_created String,
         mlmodel String
     ) ENGINE = ReplacingMergeTree ORDER BY (run_id, artifact_path, model_uuid)""",
+    # Models as MLflow 3 has them (ids m-...): an entity of an experiment with its
+    # own status, tags and params, apart from the runs that may have produced it.
+    "models": """
+        model_id String,
+        experiment_id String,
+        name String,
+        model_type String,
+        source_run_id String,
+        artifact_location String,
+        status LowCardinality(String),
+        status_message String,
+        lifecycle_stage LowCardinality(String),
+        creation_time Int64,
+        last_update_time Int64,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY model_id""",
+    "model_tags": """
+        model_id String,
+        key String,
+        value String,
+        deleted UInt8,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (model_id, key)""",
+    "model_params": """
+        model_id String,
+        key String,
+        value String,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY (model_id, key)""",
+    "run_outputs": """
+        run_id String,
+        model_id String,
+        step Int64
+    ) ENGINE = ReplacingMergeTree ORDER BY (run_id, model_id, step)""",
     # Every event applied, without its payload: the history the dashboard shows.
     "events": """
         topic LowCardinality(String),
@@ -112,6 +152,13 @@ TABLES: dict[str, str] = {
         partition UInt32,
         offset UInt64
     ) ENGINE = ReplacingMergeTree(offset) ORDER BY (topic, partition)""",
+    # What this set of tables is (consumers/states.py): where its projector writes
+    # blobs, how far into the log it reaches. A replay writes it; swapping tables
+    # in moves it along with the rest.
+    "state": """
+        key String,
+        value String
+    ) ENGINE = ReplacingMergeTree ORDER BY key""",
 }
 
 VIEWS: dict[str, str] = {
@@ -123,11 +170,25 @@ VIEWS: dict[str, str] = {
 }
 
 
-def create_statements(database: str) -> list[str]:
-    """The statements that create the database, its tables and views."""
+# Columns added after a table was first released, for databases created before:
+# their sorting key stays as it was (TODO: replay into fresh tables to get the new
+# key), but inserts that name the column work.
+ADDED_COLUMNS: dict[str, list[str]] = {"metrics": ["rank Int32 DEFAULT 0"]}
+
+
+def create_statements(database: str, cluster: str | None = None) -> list[str]:
+    """The statements that create the database, its tables and views; on a
+    cluster, replicated local tables behind Distributed ones (``cluster.py``)."""
+    if cluster:
+        return cluster_statements(database, cluster, TABLES, VIEWS, ADDED_COLUMNS)
     statements = [f"CREATE DATABASE IF NOT EXISTS {database}"]
     for name, body in TABLES.items():
         statements.append(f"CREATE TABLE IF NOT EXISTS {database}.{name} ({body}")
+    for name, columns in ADDED_COLUMNS.items():
+        for column in columns:
+            statements.append(
+                f"ALTER TABLE {database}.{name} ADD COLUMN IF NOT EXISTS {column}"
+            )
     for name, body in VIEWS.items():
         statements.append(
             f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{name} "

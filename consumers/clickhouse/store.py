@@ -12,7 +12,9 @@ from typing import Any
 import clickhouse_connect
 
 from runstream.consumers.clickhouse.schema import create_statements
+from runstream.consumers.clickhouse.server import server_client
 from runstream.errors import InvalidInputError, StoreError
+from runstream.settings import ClickHouseSettings, load_clickhouse_settings
 
 logger = logging.getLogger(__name__)
 
@@ -26,23 +28,36 @@ class ClickHouseStore:
     threads and the consumer and the API run in the same process.
     """
 
-    def __init__(self, client: Any, database: str) -> None:
+    def __init__(self, client: Any, database: str, cluster: str | None = None) -> None:
         if not _IDENTIFIER.match(database):
             raise InvalidInputError(
                 f"ClickHouse database name {database!r} must be letters, digits "
                 "and underscores (set RUNSTREAM_CLICKHOUSE_DATABASE)"
             )
+        if cluster is not None and not _IDENTIFIER.match(cluster):
+            raise InvalidInputError(
+                f"ClickHouse cluster name {cluster!r} must be letters, digits and "
+                "underscores (set RUNSTREAM_CLICKHOUSE_CLUSTER)"
+            )
         self.client = client
         self.database = database
+        self.cluster = cluster
         self._lock = threading.RLock()
 
     def create_tables(self) -> None:
-        for statement in create_statements(self.database):
+        for statement in create_statements(self.database, self.cluster):
             self.command(statement)
         logger.info("projection tables ready database=%s", self.database)
 
     def table(self, name: str) -> str:
         return f"{self.database}.{name}"
+
+    def for_database(self, database: str) -> ClickHouseStore:
+        """The same connection, on another database (a replayed state); the lock
+        is shared because the connection is."""
+        other = ClickHouseStore(self.client, database, self.cluster)
+        other._lock = self._lock
+        return other
 
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
         with self._lock:
@@ -62,6 +77,25 @@ class ClickHouseStore:
                 raise StoreError(f"ClickHouse query failed: {e}") from e
         names = result.column_names
         return [dict(zip(names, row, strict=True)) for row in result.result_rows]
+
+    def query_bytes(
+        self, sql: str, parameters: Mapping[str, Any] | None, fmt: str
+    ) -> bytes:
+        """A SELECT's answer in a ClickHouse output format (CSV, Parquet, ...)."""
+        with self._lock:
+            try:
+                data: bytes = self.client.raw_query(sql, parameters=parameters, fmt=fmt)
+            except Exception as e:
+                raise StoreError(f"ClickHouse query failed: {e}") from e
+        return data
+
+    def query_arrow(self, sql: str, parameters: Mapping[str, Any] | None) -> Any:
+        """A SELECT's answer as a pyarrow Table."""
+        with self._lock:
+            try:
+                return self.client.query_arrow(sql, parameters=parameters)
+            except Exception as e:
+                raise StoreError(f"ClickHouse query failed: {e}") from e
 
     def insert(self, table: str, columns: Mapping[str, Sequence[Any]]) -> None:
         """Insert column-oriented data into ``table`` of this database."""
@@ -90,8 +124,11 @@ class ClickHouseStore:
             self.client.close()
 
 
-def connect_store(location: str, database: str) -> ClickHouseStore:
-    """Open the store a location names: ``chdb:///path`` (embedded) only, for now."""
+def connect_store(
+    location: str, database: str, settings: ClickHouseSettings | None = None
+) -> ClickHouseStore:
+    """Open the store a location names: ``chdb:///path`` (embedded, in-process) or
+    ``http(s)://host:port`` (a server; RUNSTREAM_CLICKHOUSE_* hold the rest)."""
     if location.startswith("chdb://"):
         path = Path(location.removeprefix("chdb://"))
         path.mkdir(parents=True, exist_ok=True)
@@ -104,8 +141,10 @@ def connect_store(location: str, database: str) -> ClickHouseStore:
             ) from e
         logger.info("opened chDB path=%s", path)
         return ClickHouseStore(client, database)
-    # TODO: ClickHouse server over HTTP arrives with the scaled-mode issue.
+    if location.startswith(("http://", "https://")):
+        s = settings or load_clickhouse_settings()
+        return ClickHouseStore(server_client(location, s), database, s.cluster)
     raise InvalidInputError(
-        f"RUNSTREAM_CLICKHOUSE={location!r} is not supported by this build; "
-        "use chdb:///path or leave it unset"
+        f"RUNSTREAM_CLICKHOUSE={location!r} names no ClickHouse; use chdb:///path "
+        "or http(s)://host:port, or leave it unset"
     )

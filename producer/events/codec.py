@@ -2,6 +2,9 @@
 
 Each frame is ``C3 01`` + the 8-byte little-endian CRC-64-AVRO fingerprint of the
 writer schema + the Avro body, so any consumer can find the schema that wrote it.
+Schemas an event type had before its current one stay in ``schemas/history/``
+(``<EventType>.<n>.avsc``): events they wrote are read through Avro's schema
+resolution into the current shape, new fields taking their defaults.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class _Schema:
     name: str
     parsed: Any
     fingerprint: bytes
+    # The current schema, for frames written with an older one; None if current.
+    reader: Any = None
 
 
 def _load_schemas() -> tuple[dict[str, _Schema], dict[bytes, _Schema]]:
@@ -38,12 +43,25 @@ def _load_schemas() -> tuple[dict[str, _Schema], dict[bytes, _Schema]]:
     by_name: dict[str, _Schema] = {}
     for event_type in KEY_FIELDS:
         raw = json.loads((folder / f"{event_type}.avsc").read_text())
-        parsed = parse_schema(raw, named_schemas=dict(named))
-        canonical = to_parsing_canonical_form(parsed)
-        digest = int(fingerprint(canonical, "CRC-64-AVRO"), 16).to_bytes(8, "little")
-        by_name[event_type] = _Schema(event_type, parsed, digest)
+        by_name[event_type] = _fingerprinted(event_type, raw, named)
     by_fingerprint = {s.fingerprint: s for s in by_name.values()}
+    for entry in (folder / "history").iterdir():
+        if not entry.name.endswith(".avsc"):
+            continue
+        event_type = entry.name.split(".")[0]
+        raw = json.loads(entry.read_text())
+        older = _fingerprinted(event_type, raw, named)
+        by_fingerprint[older.fingerprint] = _Schema(
+            event_type, older.parsed, older.fingerprint, by_name[event_type].parsed
+        )
     return by_name, by_fingerprint
+
+
+def _fingerprinted(event_type: str, raw: Any, named: dict[str, Any]) -> _Schema:
+    parsed = parse_schema(raw, named_schemas=dict(named))
+    canonical = to_parsing_canonical_form(parsed)
+    digest = int(fingerprint(canonical, "CRC-64-AVRO"), 16).to_bytes(8, "little")
+    return _Schema(event_type, parsed, digest)
 
 
 _BY_NAME, _BY_FINGERPRINT = _load_schemas()
@@ -70,7 +88,9 @@ def encode(event: Event) -> bytes:
     buffer.write(MAGIC)
     buffer.write(schema.fingerprint)
     try:
-        fastavro.schemaless_writer(buffer, schema.parsed, record, strict=True)
+        fastavro.schemaless_writer(
+            buffer, schema.parsed, record, strict_allow_default=True
+        )
     except (ValueError, TypeError, KeyError) as e:
         raise InvalidInputError(
             f"{event.event_type} does not fit its schema: {e}; "
@@ -93,7 +113,7 @@ def decode(frame: bytes) -> Event:
         )
     try:
         record = fastavro.schemaless_reader(
-            io.BytesIO(frame[HEADER_SIZE:]), schema.parsed, None
+            io.BytesIO(frame[HEADER_SIZE:]), schema.parsed, schema.reader
         )
     except Exception as e:  # fastavro raises many types on truncated input
         raise EventDecodeError(f"corrupt {schema.name} body: {e!r}") from e

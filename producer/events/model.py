@@ -34,9 +34,37 @@ KEY_FIELDS: dict[str, str] = {
     "ArtifactLogged": "run_id",
     "InputsLogged": "run_id",
     "ModelLogged": "run_id",
+    "OutputsLogged": "run_id",
+    # MLflow 3's logged models (ids m-...), each keyed by its own id.
+    "LoggedModelCreated": "model_id",
+    "LoggedModelStatusChanged": "model_id",
+    "LoggedModelDeleted": "model_id",
+    "LoggedModelTagsSet": "model_id",
+    "LoggedModelTagDeleted": "model_id",
+    "LoggedModelParamsLogged": "model_id",
 }
 
 TOPICS: dict[str, str] = {name: TRACKING_TOPIC for name in KEY_FIELDS}
+
+# Registry events are keyed by the name a model was first registered under, which
+# a rename does not change: the model's whole history stays in one partition, in
+# order, while its document moves to the new name (see consumers/registry).
+REGISTRY_EVENTS = (
+    "RegisteredModelCreated",
+    "RegisteredModelRenamed",
+    "RegisteredModelDeleted",
+    "RegisteredModelDescribed",
+    "RegisteredModelTagSet",
+    "ModelVersionCreated",
+    "ModelVersionStageTransitioned",
+    "ModelVersionDescribed",
+    "ModelVersionTagSet",
+    "ModelVersionDeleted",
+    "AliasSet",
+    "AliasDeleted",
+)
+KEY_FIELDS.update({name: "registered_name" for name in REGISTRY_EVENTS})
+TOPICS.update({name: REGISTRY_TOPIC for name in REGISTRY_EVENTS})
 
 
 def now_ms() -> int:

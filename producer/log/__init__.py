@@ -10,12 +10,20 @@ from runstream.log.sqlite import SqliteEventLog
 
 
 def open_log(location: str, partitions: int = 8) -> EventLog:
-    """Open the log a location string names (a local path for the embedded log)."""
-    if location.startswith(("kafka://", "http://", "https://")):
-        # TODO: Kafka and HTTP transports arrive with the scaled-mode issue.
+    """Open the log a location names: ``kafka://host:port[,...]`` (Kafka),
+    ``http(s)://api`` (appends through the query API), or a local path."""
+    if location.startswith("kafka://"):
+        from runstream.log.kafka import KafkaEventLog
+
+        return KafkaEventLog(location, partitions=partitions)
+    if location.startswith(("http://", "https://")):
+        from runstream.log.http import HttpEventLog
+
+        return HttpEventLog(location)
+    if "://" in location and not location.startswith("file://"):
         raise InvalidInputError(
-            f"tracking URI {location!r} needs the scaled mode, which this build "
-            "lacks; use a local path (or unset RUNSTREAM_TRACKING_URI)"
+            f"tracking URI {location!r} names no event log; use kafka://host:port, "
+            "http(s)://<runstream API>, or a local path"
         )
     path = location.removeprefix("file://")
     return SqliteEventLog(Path(path), partitions=partitions)

@@ -50,6 +50,11 @@ class LogConsumer(Protocol):
         """Records not yet committed, per (topic, partition)."""
         ...
 
+    def assignment(self) -> frozenset[tuple[str, int]]:
+        """The (topic, partition)s this member reads now; it changes when other
+        members of the group join or leave."""
+        ...
+
     def close(self) -> None: ...
 
 

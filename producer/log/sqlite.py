@@ -229,6 +229,9 @@ class SqliteConsumer:
         """Read ``position`` next (used to re-read after a failed write)."""
         self._next[(position.topic, position.partition)] = position.offset
 
+    def assignment(self) -> frozenset[tuple[str, int]]:
+        return frozenset(self._next)
+
     def lag(self) -> dict[tuple[str, int], int]:
         lag: dict[tuple[str, int], int] = {}
         for topic in self.topics:

@@ -58,3 +58,41 @@ def test_payload_that_breaks_the_schema_is_refused() -> None:
 def test_unknown_event_type_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="unknown event type"):
         encode(Event("RunTeleported", {"run_id": "r"}))
+
+
+def test_events_written_with_an_older_schema_read_in_the_current_shape() -> None:
+    """MetricsLogged gained ``rank``; events from before it decode with rank 0."""
+    import io
+    import json
+    from importlib import resources
+
+    import fastavro
+    from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+    folder = resources.files("runstream.events") / "schemas"
+    named: dict[str, object] = {}
+    parse_schema(
+        json.loads((folder / "Envelope.avsc").read_text()), named_schemas=named
+    )
+    old = parse_schema(
+        json.loads((folder / "history" / "MetricsLogged.1.avsc").read_text()),
+        named_schemas=named,
+    )
+    digest = int(fingerprint(to_parsing_canonical_form(old), "CRC-64-AVRO"), 16)
+    record = dict(metrics_event().payload)
+    record["envelope"] = {
+        "event_id": "e",
+        "event_type": "MetricsLogged",
+        "schema_version": 1,
+        "occurred_at": 1,
+        "producer_id": "p",
+        "sequence": 0,
+    }
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, old, record)
+    frame = MAGIC + digest.to_bytes(8, "little") + body.getvalue()
+
+    event = decode(frame)
+    assert event.payload["rank"] == 0
+    assert event.payload["names"] == ["loss", "acc"]
+    assert decode(encode(metrics_event())).payload["rank"] == 0

@@ -1,0 +1,171 @@
+"""The query API's SQL for metric histories and event histories.
+
+Long histories are reduced inside ClickHouse with largestTriangleThreeBuckets, so
+a chart never receives more than ``max_points`` points however long the run; the
+full resolution leaves only through the export, one key at a time, so that no
+single query holds the store for long. Text from users reaches SQL only as bound
+parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from runstream.consumers.clickhouse import ClickHouseStore
+
+logger = logging.getLogger(__name__)
+
+# Points sort by the chosen axis, then by the other one, so points that share an x
+# keep a stable order.
+SORT_KEYS = {"step": ("step", "timestamp"), "timestamp": ("timestamp", "step")}
+EXPORT_COLUMNS = "key, step, timestamp, value"
+
+
+@dataclass(frozen=True)
+class Series:
+    total_points: int
+    downsampled: bool
+    x: list[int]
+    y: list[float]
+
+
+def series_many(
+    store: ClickHouseStore,
+    run_ids: Sequence[str],
+    keys: Sequence[str],
+    x_axis: str,
+    max_points: int,
+) -> dict[tuple[str, str], Series]:
+    """The series of every (run, key) pair that has points, each sorted by
+    ``x_axis`` and reduced to ``max_points`` when longer: one pass over the data
+    for all of them, and a second one only for the short series."""
+    if not run_ids or not keys:
+        return {}
+    x_column, tie_column = SORT_KEYS[x_axis]
+    table = store.table("metrics")
+    where = "WHERE run_id IN {run_ids:Array(String)} AND key IN {keys:Array(String)}"
+    parameters = {
+        "run_ids": list(run_ids),
+        "keys": list(keys),
+        "max_points": max_points,
+    }
+
+    # The function sorts by x itself and always keeps the first and last points.
+    reduced = store.query(
+        "SELECT run_id, key, count() AS n, "
+        "largestTriangleThreeBuckets({max_points:UInt64})"
+        f"({x_column}, value) AS points FROM {table} FINAL {where} "
+        "GROUP BY run_id, key",
+        parameters,
+    )
+    found: dict[tuple[str, str], Series] = {}
+    short: list[tuple[str, str]] = []
+    for row in reduced:
+        pair = (row["run_id"], row["key"])
+        if row["n"] <= max_points:
+            short.append(pair)
+            continue
+        x = [int(p[0]) for p in row["points"]]
+        y = [p[1] for p in row["points"]]
+        found[pair] = Series(row["n"], True, x, y)
+    if short:
+        found.update(_exact(store, short, x_column, tie_column))
+    logger.debug(
+        "series runs=%d keys=%d found=%d downsampled=%d",
+        len(run_ids),
+        len(keys),
+        len(found),
+        len(found) - len(short),
+    )
+    return found
+
+
+def _exact(
+    store: ClickHouseStore,
+    pairs: Sequence[tuple[str, str]],
+    x_column: str,
+    tie_column: str,
+) -> dict[tuple[str, str], Series]:
+    # Sorting the array itself, not a subquery, is what guarantees the order.
+    rows = store.query(
+        "SELECT run_id, key, arrayMap(p -> p.1, points) AS x, "
+        "arrayMap(p -> p.3, points) AS y FROM ("
+        f"SELECT run_id, key, arraySort(groupArray(({x_column}, {tie_column}, value))) "
+        f"AS points FROM {store.table('metrics')} FINAL "
+        "WHERE (run_id, key) IN {pairs:Array(Tuple(String, String))} "
+        "GROUP BY run_id, key)",
+        {"pairs": list(pairs)},
+    )
+    return {
+        (row["run_id"], row["key"]): Series(
+            len(row["x"]), False, list(row["x"]), list(row["y"])
+        )
+        for row in rows
+    }
+
+
+def metric_keys(store: ClickHouseStore, run_id: str) -> list[str]:
+    rows = store.query(
+        f"SELECT DISTINCT key FROM {store.table('latest_metrics')} "
+        "WHERE run_id = {run_id:String} ORDER BY key",
+        {"run_id": run_id},
+    )
+    return [row["key"] for row in rows]
+
+
+def export_csv(
+    store: ClickHouseStore, run_id: str, keys: Sequence[str]
+) -> Iterator[bytes]:
+    """Every point of ``keys``, as CSV with a header, one key per query."""
+    for index, key in enumerate(keys):
+        fmt = "CSVWithNames" if index == 0 else "CSV"
+        yield _raw(store, run_id, key, fmt)
+
+
+def export_arrow(
+    store: ClickHouseStore, run_id: str, keys: Sequence[str]
+) -> Iterator[pa.Table]:
+    """Every point of ``keys`` as Arrow tables, one key per query."""
+    for key in keys:
+        parameters = {"run_id": run_id, "key": key}
+        table: pa.Table = store.query_arrow(_export_sql(store), parameters)
+        yield table
+
+
+def _raw(store: ClickHouseStore, run_id: str, key: str, fmt: str) -> bytes:
+    parameters = {"run_id": run_id, "key": key}
+    return store.query_bytes(_export_sql(store), parameters, fmt)
+
+
+def _export_sql(store: ClickHouseStore) -> str:
+    return (
+        f"SELECT {EXPORT_COLUMNS} FROM {store.table('metrics')} FINAL "
+        "WHERE run_id = {run_id:String} AND key = {key:String} "
+        "ORDER BY step, timestamp, value"
+    )
+
+
+def event_history(
+    store: ClickHouseStore, key: str, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """The events of one entity (a run id, an experiment id) in log order, and
+    how many there are."""
+    table = store.table("events")
+    parameters = {"key": key, "limit": limit, "offset": offset}
+    total = store.query(
+        f"SELECT count() AS n FROM {table} FINAL WHERE key = {{key:String}}",
+        parameters,
+    )[0]["n"]
+    rows = store.query(
+        "SELECT topic, partition, offset, event_id, event_type, occurred_at, "
+        f"producer_id, sequence FROM {table} FINAL WHERE key = {{key:String}} "
+        "ORDER BY topic, partition, offset "
+        "LIMIT {limit:UInt32} OFFSET {offset:UInt64}",
+        parameters,
+    )
+    return int(total), rows

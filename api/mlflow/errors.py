@@ -1,0 +1,123 @@
+"""Errors in MLflow's shape, so the mlflow client raises what its users catch.
+
+An MLflow error answer is ``{"error_code": ..., "message": ...}`` with the HTTP
+status MLflow pairs with that code; the client turns it into an ``MlflowException``
+carrying the same ``error_code``. Every route of this package is an
+:class:`MlflowRoute`, which translates at the boundary:
+
+    MlflowError                 -> its own code and status
+    RequestValidationError      -> INVALID_PARAMETER_VALUE  400
+    InvalidInputError           -> INVALID_PARAMETER_VALUE  400
+    StoreError, EventLogError   -> TEMPORARILY_UNAVAILABLE  503 (the client retries)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from runstream.errors import EventLogError, InvalidInputError, StoreError
+
+logger = logging.getLogger(__name__)
+
+RESOURCE_DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
+INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"
+RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
+ENDPOINT_NOT_FOUND = "ENDPOINT_NOT_FOUND"
+TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+
+# The statuses MLflow's server answers each code with.
+HTTP_STATUS = {
+    RESOURCE_DOES_NOT_EXIST: 404,
+    INVALID_PARAMETER_VALUE: 400,
+    RESOURCE_ALREADY_EXISTS: 400,
+    ENDPOINT_NOT_FOUND: 404,
+    TEMPORARILY_UNAVAILABLE: 503,
+    NOT_IMPLEMENTED: 501,
+}
+
+
+class MlflowError(Exception):
+    """An error to answer in MLflow's shape."""
+
+    def __init__(self, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.message = message
+
+    @property
+    def status_code(self) -> int:
+        return HTTP_STATUS.get(self.error_code, 500)
+
+
+def not_found(message: str) -> MlflowError:
+    return MlflowError(RESOURCE_DOES_NOT_EXIST, message)
+
+
+def invalid(message: str) -> MlflowError:
+    return MlflowError(INVALID_PARAMETER_VALUE, message)
+
+
+def already_exists(message: str) -> MlflowError:
+    return MlflowError(RESOURCE_ALREADY_EXISTS, message)
+
+
+def error_response(error: MlflowError) -> JSONResponse:
+    return JSONResponse(
+        {"error_code": error.error_code, "message": error.message},
+        status_code=error.status_code,
+    )
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    problems = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+        problems.append(f"{where or 'request'}: {problem.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(problems)
+
+
+def translate(error: Exception) -> MlflowError | None:
+    """The MLflow error for a runstream or request error; None for the others."""
+    if isinstance(error, MlflowError):
+        return error
+    if isinstance(error, RequestValidationError):
+        return invalid(_validation_message(error))
+    if isinstance(error, InvalidInputError):
+        return invalid(str(error))
+    if isinstance(error, StoreError | EventLogError):
+        return MlflowError(
+            TEMPORARILY_UNAVAILABLE,
+            f"{error}; the store is unavailable, see GET /api/v1/health and retry",
+        )
+    return None
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class MlflowRoute(APIRoute):
+    """A route whose errors leave in MLflow's shape (see the module docstring)."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def translated(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as e:
+                error = translate(e)
+                if error is None:
+                    raise
+                if error.error_code == TEMPORARILY_UNAVAILABLE:
+                    logger.warning("store failed path=%s: %s", request.url.path, e)
+                return error_response(error)
+
+        return translated

@@ -1,0 +1,46 @@
+"""Page tokens: where the next page of a search starts.
+
+A token holds the offset of the next page and a fingerprint of the search that
+made it, so a token handed to a different search is refused rather than answered
+with rows from the wrong place.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+
+from runstream.errors import InvalidInputError
+
+
+def search_fingerprint(*parts: str | Sequence[str] | None) -> str:
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def encode_page_token(offset: int, fingerprint: str) -> str:
+    raw = json.dumps({"offset": offset, "search": fingerprint}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_page_token(token: str | None, fingerprint: str) -> int:
+    """The offset a token points at (0 without a token)."""
+    if not token:
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = int(data["offset"])
+        search = str(data["search"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise InvalidInputError(
+            f"page token {token[:40]!r} is not one this API issued; pass the "
+            "next_page_token of the previous answer unchanged"
+        ) from e
+    if search != fingerprint or offset < 0:
+        raise InvalidInputError(
+            f"page token {token[:40]!r} belongs to another search; repeat the "
+            "search with the same filter, order and ids, or drop the token"
+        )
+    return offset

@@ -1,0 +1,110 @@
+"""The SDK's per-process state: where it writes, its sender, the active runs.
+
+Every SDK module reads the one ``state`` object; after a fork the child clears it in
+place (its parent's sender thread did not come along), so references stay valid.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runstream.log import open_log
+from runstream.sender import Sender
+from runstream.settings import Ranks, Settings, detect_ranks, load_settings
+
+if TYPE_CHECKING:
+    from runstream.tracking import ActiveRun
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+
+
+class State:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.settings: Settings = load_settings()
+        self.ranks: Ranks = detect_ranks()
+        self.tracking_uri: str | None = None
+        self.sender: Sender | None = None
+        self.experiment_id = DEFAULT_EXPERIMENT_ID
+        self.experiment_name = DEFAULT_EXPERIMENT_NAME
+        self.announced: set[str] = set()
+        self.runs: list[ActiveRun] = []
+        self.ended: dict[str, ActiveRun] = {}
+        self.last: ActiveRun | None = None
+        # Params this process logged per run: params are immutable, so a second
+        # value for a key is refused before it is sent.
+        self.params: dict[str, dict[str, str]] = {}
+
+
+state = State()
+
+# Called with no arguments once a sender exists; see ``on_sender_created``.
+_sender_hooks: list[Callable[[], None]] = []
+
+
+def reset_after_fork() -> None:
+    """Forget the parent's sender and runs; keep where to write and the experiment."""
+    uri, experiment = state.tracking_uri, (state.experiment_id, state.experiment_name)
+    state.__init__()  # type: ignore[misc]
+    state.tracking_uri = uri
+    state.experiment_id, state.experiment_name = experiment
+
+
+def on_sender_created(hook: Callable[[], None]) -> None:
+    """Run ``hook`` after every new sender is made (to order exit handlers)."""
+    _sender_hooks.append(hook)
+
+
+def sender() -> Sender:
+    with state.lock:
+        if state.sender is None:
+            location = get_tracking_uri()
+            partitions = state.settings.partitions
+            state.sender = Sender(
+                lambda: open_log(location, partitions),
+                flush_interval_s=state.settings.flush_interval_s,
+                max_buffer_points=state.settings.max_buffer_points,
+                rank=state.ranks.rank,
+            )
+            for hook in _sender_hooks:
+                hook()
+        return state.sender
+
+
+def set_tracking_uri(uri: str | Path) -> None:
+    """Write to ``uri`` from now on (a local path is the embedded SQLite log)."""
+    with state.lock:
+        if state.sender is not None:
+            state.sender.close()
+            state.sender = None
+        state.tracking_uri = str(uri)
+        state.announced.clear()
+
+
+def get_tracking_uri() -> str:
+    return state.tracking_uri or state.settings.log_location()
+
+
+def flush(timeout_s: float = 60.0) -> bool:
+    """Wait until everything logged so far is on the event log."""
+    return sender().flush(timeout_s)
+
+
+def settings() -> Settings:
+    """The settings this process runs with, the tracking URI as set."""
+    return state.settings.model_copy(update={"tracking_uri": get_tracking_uri()})
+
+
+def register_exit_last(handler: Callable[[], None]) -> None:
+    """Make ``handler`` the next exit handler to run (atexit runs newest first),
+    so it still finds the sender open."""
+    atexit.unregister(handler)
+    atexit.register(handler)

@@ -1,0 +1,90 @@
+"""Appending through the query API (``RUNSTREAM_TRACKING_URI=http(s)://api``).
+
+For training machines that can reach the API but not the brokers: each append is one
+``POST /api/v1/events``, and the API appends the records to its own event log. The
+transport only appends; consumers read the log the API writes to.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from runstream.errors import EventLogError, InvalidInputError
+from runstream.log.base import LogConsumer, Position, Record
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/api/v1/events"
+TIMEOUT_S = 30.0
+
+
+class HttpEventLog:
+    """An :class:`~runstream.log.base.EventLog` that appends through the API."""
+
+    def __init__(self, location: str, timeout_s: float = TIMEOUT_S) -> None:
+        self.base_url = location.rstrip("/")
+        # TODO: the API has no authentication yet, so neither does this transport.
+        self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+
+    def __repr__(self) -> str:
+        return f"HttpEventLog({self.base_url})"
+
+    def append(self, records: Sequence[Record]) -> list[Position]:
+        if not records:
+            return []
+        body = {
+            "records": [
+                {
+                    "topic": r.topic,
+                    "key": r.key,
+                    "value": base64.b64encode(r.value).decode(),
+                }
+                for r in records
+            ]
+        }
+        answer = self._call("POST", EVENTS_PATH, json=body)
+        positions = [Position(**p) for p in answer["positions"]]
+        logger.debug("appended records=%d through %s", len(records), self.base_url)
+        return positions
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        answer = self._call(
+            "GET", f"{EVENTS_PATH}/end-offsets", params={"topic": topic}
+        )
+        return {int(p): int(o) for p, o in answer["end_offsets"].items()}
+
+    def consumer(self, group_id: str, topics: Sequence[str]) -> LogConsumer:
+        raise InvalidInputError(
+            f"the HTTP transport {self.base_url} only appends; run consumers against "
+            "the log the API writes to (its RUNSTREAM_TRACKING_URI, e.g. kafka://…)"
+        )
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            response = self._client.request(method, path, json=json, params=params)
+        except httpx.HTTPError as e:
+            raise EventLogError(
+                f"cannot reach the runstream API at {self.base_url}: {e}; check "
+                "RUNSTREAM_TRACKING_URI and that `runstream server` is up"
+            ) from e
+        if response.is_error:
+            raise EventLogError(
+                f"the runstream API at {self.base_url} refused {method} {path} with "
+                f"{response.status_code}: {response.text[:500]}"
+            )
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def close(self) -> None:
+        self._client.close()
