@@ -17,8 +17,11 @@ from runstream.api.routes import (
     exports,
     health,
     history,
+    metric_history,
     metrics,
+    registry,
     runs,
+    search,
     states,
 )
 from runstream.consumers.replay_jobs import ReplayJobs
@@ -42,9 +45,11 @@ def create_app(service: ProjectionService) -> FastAPI:
     )
     app.state.service = service
     install_error_handlers(app)
-    for module in (health, experiments, runs, metrics, artifacts, events):
+    # search comes first: its /experiments/by-name and /runs/search must not be
+    # taken for an experiment or run id.
+    for module in (search, health, experiments, runs, metrics, artifacts, events):
         app.include_router(module.router, prefix=API_PREFIX)
-    for module in (exports, history, states):
+    for module in (exports, history, states, metric_history, registry):
         app.include_router(module.router, prefix=API_PREFIX)
     app.state.states = StateCatalog(service.store, service.blobs)
     app.state.replays = ReplayJobs(service, app.state.states)

@@ -30,7 +30,8 @@ async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _filter_syntax(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, FilterSyntaxError)
+    if not isinstance(exc, FilterSyntaxError):
+        return await _invalid_input(request, exc)
     body = {
         "detail": str(exc),
         "text": exc.text,

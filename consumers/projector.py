@@ -28,7 +28,9 @@ from runstream.consumers.entities import (
     apply_run_event,
     experiment_columns,
 )
+from runstream.consumers.registry import RegistryProjector
 from runstream.events import Event
+from runstream.events.model import REGISTRY_EVENTS
 from runstream.log import Position
 
 logger = logging.getLogger(__name__)
@@ -60,15 +62,19 @@ class Projector:
         self.store = store
         self.blobs = blobs
         self.cache = EntityCache(store)
+        self.registry = RegistryProjector(blobs)
 
     def apply(self, batch: Sequence[tuple[Position, Event]]) -> None:
         out = _Columns()
         runs: dict[str, RunRow] = {}
         experiments: dict[str, ExperimentRow] = {}
         models: dict[str, ModelRow] = {}
+        registry: list[tuple[Position, Event]] = []
         for position, event in batch:
             kind = event.event_type
-            if kind in RUN_EVENTS:
+            if kind in REGISTRY_EVENTS:
+                registry.append((position, event))
+            elif kind in RUN_EVENTS:
                 self._apply_run(position, event, runs)
             elif kind in EXPERIMENT_EVENTS:
                 self._apply_experiment(position, event, experiments)
@@ -96,6 +102,8 @@ class Projector:
             out.add("models", **asdict(model))
         for table, columns in out.tables.items():
             self.store.insert(table, columns)
+        if registry:
+            self.registry.apply(registry)
         # Only after the writes succeeded may the cache move on.
         self.cache.runs.update(runs)
         self.cache.experiments.update(experiments)

@@ -1,8 +1,9 @@
 """The consumer loop: poll the log, project, then commit.
 
 Positions are committed only after the projection write succeeded. A record that
-cannot be decoded goes to the dead-letter topic with the reason and its original
-position, and the loop goes on: one bad record never blocks its partition.
+cannot be decoded, or whose event breaks one of MLflow's rules (``rules.py``), goes
+to the dead-letter topic with the reason and its original position, and the loop
+goes on: one bad record never blocks its partition.
 """
 
 from __future__ import annotations
@@ -14,9 +15,16 @@ import threading
 import time
 from collections.abc import Sequence
 
+from runstream.consumers import rules
 from runstream.consumers.projector import Projector
 from runstream.errors import EventDecodeError, StoreError
-from runstream.events import DEAD_LETTER_TOPIC, TRACKING_TOPIC, Event, decode
+from runstream.events import (
+    DEAD_LETTER_TOPIC,
+    REGISTRY_TOPIC,
+    TRACKING_TOPIC,
+    Event,
+    decode,
+)
 from runstream.log import EventLog, LogConsumer, LogRecord, Position, Record
 
 logger = logging.getLogger(__name__)
@@ -33,7 +41,7 @@ class ProjectionRunner:
         log: EventLog,
         projector: Projector,
         group_id: str,
-        topics: Sequence[str] = (TRACKING_TOPIC,),
+        topics: Sequence[str] = (TRACKING_TOPIC, REGISTRY_TOPIC),
     ) -> None:
         self.log = log
         self.projector = projector
@@ -85,21 +93,25 @@ class ProjectionRunner:
         self._assigned = assigned
 
     def _decode(self, records: Sequence[LogRecord]) -> list[tuple[Position, Event]]:
-        batch = []
+        decoded: list[tuple[LogRecord, Event]] = []
         for record in records:
             pos = record.position
             if self._applied.get((pos.topic, pos.partition), -1) >= pos.offset:
                 continue  # written before a crash that came ahead of the commit
             try:
-                batch.append((pos, decode(record.value)))
+                decoded.append((record, decode(record.value)))
             except EventDecodeError as e:
                 self._dead_letter(record, str(e))
-        return batch
+        # Events that break MLflow's rules are refused whole, like undecodable ones.
+        kept, refused = rules.screen(self.projector.store, decoded)
+        for record, reason in refused:
+            self._dead_letter(record, reason)
+        return [(record.position, event) for record, event in kept]
 
     def _dead_letter(self, record: LogRecord, reason: str) -> None:
         pos = record.position
         logger.error(
-            "undecodable record topic=%s partition=%d offset=%d: %s; sent to %s",
+            "refused record topic=%s partition=%d offset=%d: %s; sent to %s",
             pos.topic,
             pos.partition,
             pos.offset,

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from runstream.consumers.consume import consume_command
+from runstream.models.cli import app as models_app
 from runstream.projects.cli import run_command
 from runstream.replay_cli import replay
 from runstream.settings import load_settings
@@ -98,6 +99,7 @@ def _start_dashboard(host: str, port: int, api_url: str) -> subprocess.Popen[byt
 app.command("run")(run_command)
 app.command("consume")(consume_command)
 app.command("replay")(replay)
+app.add_typer(models_app, name="models")
 
 
 if __name__ == "__main__":

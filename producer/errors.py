@@ -8,6 +8,7 @@
     │   └── AlreadyExistsError     a registered model (or alias) by that name exists
     ├── ProjectionTimeoutError     a write is on the log, but not projected in time
     ├── RunNotActiveError          logging to a run that has ended, or with no run
+    ├── ProjectSetupError          a project's source or environment could not be made
     ├── EventDecodeError           bytes on the log that are not a runstream event
     ├── EventLogError              the event log could not be read or written
     │   └── PartialAppendError     some records of an append reached the log
@@ -84,3 +85,8 @@ class PartialAppendError(EventLogError):
 
 class StoreError(RunstreamError):
     """A projection store (ClickHouse or the blob store) failed."""
+
+
+class ProjectSetupError(RunstreamError):
+    """A project's source could not be fetched or its environment built (git, venv,
+    pip or conda failed); raised before the project's run is created."""

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 
-from runstream.context import settings
 from runstream.entities import (
     Experiment,
     FileInfo,
@@ -31,6 +30,7 @@ from runstream.errors import (
     NotFoundError,
     StoreError,
 )
+from runstream.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class QueryApi:
     """A small HTTP client of the query API; errors become runstream's."""
 
     def __init__(self, base_url: str | None = None, timeout_s: float | None = None):
-        config = settings()
+        config = load_settings()  # now: RUNSTREAM_API_URL may change after import
         self.base_url = (base_url or config.api_url).rstrip("/")
         self.timeout_s = timeout_s or config.api_timeout_s
 

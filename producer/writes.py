@@ -109,9 +109,21 @@ def log_params(run_id: str, params: Mapping[str, Any]) -> None:
     checked = _checked_params(run_id, params)
     if checked:
         state.params.setdefault(run_id, {}).update(checked)
-        sender().submit(
-            "ParamsLogged",
-            {"run_id": run_id, "keys": list(checked), "values": list(checked.values())},
+        _submit_chunks("ParamsLogged", run_id, checked, v.MAX_PARAMS_PER_BATCH)
+
+
+def _submit_chunks(
+    event_type: str, run_id: str, items: dict[str, str], size: int
+) -> None:
+    """One event per ``size`` keys: the consumers refuse larger batches, as
+    MLflow does, and autolog may log hundreds of params at once."""
+    keys = list(items)
+    out = sender()
+    for start in range(0, len(keys), size):
+        chunk = keys[start : start + size]
+        out.submit(
+            event_type,
+            {"run_id": run_id, "keys": chunk, "values": [items[k] for k in chunk]},
         )
 
 
@@ -134,10 +146,7 @@ def _checked_params(run_id: str, params: Mapping[str, Any]) -> dict[str, str]:
 def set_tags(run_id: str, tags: Mapping[str, Any]) -> None:
     checked = _checked_tags(run_id, tags)
     if checked:
-        sender().submit(
-            "TagsSet",
-            {"run_id": run_id, "keys": list(checked), "values": list(checked.values())},
-        )
+        _submit_chunks("TagsSet", run_id, checked, v.MAX_TAGS_PER_BATCH)
 
 
 def _checked_tags(run_id: str, tags: Mapping[str, Any]) -> dict[str, str]:

@@ -44,7 +44,12 @@ def get_metric_history(
     )
     found: dict[str, Any] = {
         "metrics": [
-            render.metric(query.metric_key, r["value"], r["timestamp"], r["step"])
+            {
+                **render.metric(
+                    query.metric_key, r["value"], r["timestamp"], r["step"]
+                ),
+                "run_id": run_id,
+            }
             for r in rows[:page_size]
         ]
     }

@@ -80,7 +80,9 @@ def create_model(service: ServiceDep, body: wire.CreateModel) -> JSONResponse:
     events: list[EventSpec] = [("LoggedModelCreated", created)]
     events += _key_value_events(model_id, params, tags)
     applied = write(service, events)
-    logger.info("model created model_id=%s experiment_id=%s", model_id, body.experiment_id)
+    logger.info(
+        "model created model_id=%s experiment_id=%s", model_id, body.experiment_id
+    )
 
     now = now_ms()
     row = {

@@ -117,9 +117,7 @@ def _reject(
     _applied(docs, doc, pos, touch=None)
 
 
-def _applied(
-    docs: Documents, doc: Document, pos: Position, touch: int | None
-) -> None:
+def _applied(docs: Documents, doc: Document, pos: Position, touch: int | None) -> None:
     doc["positions"][str(pos.partition)] = pos.offset
     if touch is not None:
         doc["last_updated_timestamp"] = touch
@@ -222,9 +220,7 @@ def _deleted(docs: Documents, doc: Document | None, e: Event, pos: Position) -> 
     _applied(docs, doc, pos, e.occurred_at)
 
 
-def _described(
-    docs: Documents, doc: Document | None, e: Event, pos: Position
-) -> None:
+def _described(docs: Documents, doc: Document | None, e: Event, pos: Position) -> None:
     doc = _active(doc, e.payload["name"])
     doc["description"] = names.check_description(e.payload["description"])
     _applied(docs, doc, pos, e.occurred_at)
@@ -360,7 +356,9 @@ def _alias_set(docs: Documents, doc: Document | None, e: Event, pos: Position) -
     _version(doc, p["version"])
     before = doc["aliases"].get(alias)
     doc["aliases"][alias] = p["version"]
-    _history(doc, e, pos, "alias", alias=alias, cause=None, **_was(before, p["version"]))
+    _history(
+        doc, e, pos, "alias", alias=alias, cause=None, **_was(before, p["version"])
+    )
     _applied(docs, doc, pos, e.occurred_at)
 
 

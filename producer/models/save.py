@@ -154,13 +154,10 @@ def log_folder(
 ) -> None:
     """Log every file of a model folder as an artifact, then ``ModelLogged``;
     the event comes last, so whoever sees it can fetch every file."""
-    from runstream import tracking
+    from runstream import artifacts, context
 
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        parent = file.parent.relative_to(folder).as_posix()
-        target = artifact_path if parent == "." else f"{artifact_path}/{parent}"
-        tracking.log_artifact(file, artifact_path=target, run_id=run_id)
-    tracking.submit_event(
+    artifacts.log_folder(run_id, folder, artifact_path)
+    context.sender().submit(
         "ModelLogged",
         {
             "run_id": run_id,

@@ -48,8 +48,8 @@ def save(
     return the requirements the pickle needs."""
     if serialization_format not in ("cloudpickle", "pickle"):
         raise InvalidInputError(
-            f"serialization format {serialization_format!r} cannot be written; use cloudpickle "
-            "(the default) or pickle"
+            f"serialization format {serialization_format!r} cannot be written; "
+            "use cloudpickle (the default) or pickle"
         )
     with (folder / MODEL_FILE).open("wb") as out:
         if serialization_format == "cloudpickle":

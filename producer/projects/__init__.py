@@ -11,7 +11,7 @@
 The same from a shell: ``runstream run examples/diabetes_project -P alpha=0.3``.
 """
 
-from runstream.projects.errors import ProjectSetupError
+from runstream.errors import ProjectSetupError
 from runstream.projects.runner import ProjectRun, run
 from runstream.projects.spec import EntryPoint, Parameter, Project, load_project
 

@@ -3,6 +3,7 @@
     <home>/projects/git/<repo>-<hash>/mirror.git         one mirror per Git URL
     <home>/projects/git/<repo>-<hash>/checkouts/<commit> one work tree per commit
     <home>/projects/envs/<hash>                          one venv per environment
+    <home>/projects/conda/<hash>                         one conda prefix per conda.yaml
 
 Several ``runstream run`` processes may fill the cache at once; each entry is built
 while holding an exclusive lock on a file beside it.

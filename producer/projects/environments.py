@@ -32,9 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runstream.errors import InvalidInputError
+from runstream.errors import InvalidInputError, ProjectSetupError
 from runstream.projects.cache import entry_name, locked
-from runstream.projects.errors import ProjectSetupError
 from runstream.projects.spec import Project, read_yaml
 
 logger = logging.getLogger(__name__)
@@ -57,6 +56,7 @@ class PreparedEnvironment:
     variables: dict[str, str] = field(default_factory=dict)
 
     def apply(self, env: dict[str, str]) -> dict[str, str]:
+        """``env`` with this environment's variables and its ``bin`` on PATH."""
         path = env.get("PATH", "")
         merged = {**env, **self.variables}
         merged["PATH"] = (

@@ -24,14 +24,13 @@ from typing import Any
 import runstream
 from runstream import tracking
 from runstream import validation as v
-from runstream.errors import InvalidInputError
+from runstream.errors import InvalidInputError, ProjectSetupError
 from runstream.projects.cache import cache_root
 from runstream.projects.environments import (
     ENV_MANAGERS,
     PreparedEnvironment,
     prepare_environment,
 )
-from runstream.projects.errors import ProjectSetupError
 from runstream.projects.params import render_command, resolve_parameters
 from runstream.projects.source import Source, fetch_source
 from runstream.projects.spec import EntryPoint, Project, load_project

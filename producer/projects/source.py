@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
-from runstream.errors import InvalidInputError
+from runstream.errors import InvalidInputError, ProjectSetupError
 from runstream.projects.cache import entry_name, locked
-from runstream.projects.errors import ProjectSetupError
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,17 +31,32 @@ def kafka_uri(kafka_broker: Server) -> Iterator[str]:
 
 
 @pytest.fixture
+def kafka_service_factory(
+    tmp_path: Path, store: ClickHouseStore
+) -> Iterator[Callable[[str], ProjectionService]]:
+    """Makes projection services on a Kafka log, each reading as a group of its
+    own into this test's database."""
+    made: list[ProjectionService] = []
+
+    def make(uri: str) -> ProjectionService:
+        settings = load_settings(home=tmp_path, tracking_uri=uri)
+        log = open_log(uri, settings.partitions)
+        blobs = LocalBlobStore(tmp_path / "artifacts")
+        group = f"test-{uuid.uuid4().hex[:8]}"
+        runner = ProjectionRunner(log, Projector(store, blobs), group)
+        made.append(ProjectionService(settings, log, store, blobs, runner))
+        return made[-1]
+
+    yield make
+    for service in made:
+        service.stop()
+        service.runner.consumer.close()
+        service.log.close()
+
+
+@pytest.fixture
 def kafka_service(
-    tmp_path: Path, kafka_uri: str, store: ClickHouseStore
-) -> Iterator[ProjectionService]:
-    """A projection service reading the broker as a group of its own."""
-    settings = load_settings(home=tmp_path, tracking_uri=kafka_uri)
-    log = open_log(kafka_uri, settings.partitions)
-    blobs = LocalBlobStore(tmp_path / "artifacts")
-    group = f"test-{uuid.uuid4().hex[:8]}"
-    runner = ProjectionRunner(log, Projector(store, blobs), group)
-    service = ProjectionService(settings, log, store, blobs, runner)
-    yield service
-    service.stop()
-    runner.consumer.close()
-    log.close()
+    kafka_uri: str, kafka_service_factory: Callable[[str], ProjectionService]
+) -> ProjectionService:
+    """A projection service reading the session's broker as a group of its own."""
+    return kafka_service_factory(kafka_uri)
