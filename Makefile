@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint demo clean
+.PHONY: install test lint demo servers clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	MYPY=$(CURDIR)/$(BIN)/mypy bash scripts/typecheck.sh
+
+# Fetches Apache Kafka's jars (Maven) and builds MinIO (Go) into .cache/ for the
+# tests that run the scaled mode on real servers; minutes the first time, then
+# seconds. Without it those tests skip, except under CI=true.
+servers:
+	bash deploy/dev/kafka.sh provision
+	bash deploy/dev/minio.sh provision
 
 # Starts `runstream server`, tracks the scikit-learn example and a long live run
 # from several worker processes, and keeps serving until Ctrl-C.

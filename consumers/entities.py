@@ -7,6 +7,7 @@ been applied already and is skipped: that keeps replays and redeliveries harmles
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -164,6 +165,21 @@ class EntityCache:
         self.runs: dict[str, RunRow] = {}
         self.experiments: dict[str, ExperimentRow] = {}
         self.models: dict[str, ModelRow] = {}
+
+    def prefetch_runs(self, run_ids: Iterable[str]) -> None:
+        """Load the rows of ``run_ids`` not cached yet, in one query: a batch that
+        starts thousands of runs must not ask for each of them on its own."""
+        missing = sorted(set(run_ids) - self.runs.keys())
+        if not missing:
+            return
+        rows = self.store.query(
+            f"SELECT * FROM {self.store.table('runs')} FINAL "
+            "WHERE run_id IN {run_ids:Array(String)}",
+            {"run_ids": missing},
+        )
+        found = {row["run_id"]: RunRow(**row) for row in rows}
+        for run_id in missing:
+            self.runs[run_id] = found.get(run_id, RunRow(run_id=run_id))
 
     def run(self, run_id: str) -> RunRow:
         if run_id not in self.runs:

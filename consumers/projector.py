@@ -70,6 +70,9 @@ class Projector:
         experiments: dict[str, ExperimentRow] = {}
         models: dict[str, ModelRow] = {}
         registry: list[tuple[Position, Event]] = []
+        self.cache.prefetch_runs(
+            e.payload["run_id"] for _, e in batch if e.event_type in RUN_EVENTS
+        )
         for position, event in batch:
             kind = event.event_type
             if kind in REGISTRY_EVENTS:

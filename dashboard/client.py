@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -47,12 +47,25 @@ class ApiClient:
     which lets a page fetch several metric series at once.
     """
 
-    def __init__(self, base_url: str, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float = 5.0,
+        *,
+        state: str | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.state = state
+        """A replayed state to read instead of the live projections."""
         # Connecting should fail fast so that a stopped API shows up as a message
         # at once; reading may take longer for big metric series.
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0))
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def for_state(self, state: str | None) -> ApiClient:
+        """This client reading ``state`` (None: the live one), on the same pool."""
+        return ApiClient(self.base_url, state=state or None, http=self._http)
 
     def close(self) -> None:
         self._http.close()
@@ -64,10 +77,20 @@ class ApiClient:
     def experiments(self) -> list[dict[str, Any]]:
         return list(self._get_json("/experiments")["experiments"])
 
-    def runs(self, experiment_id: str) -> list[dict[str, Any]]:
-        """The experiment's runs, newest first."""
-        answer = self._get_json("/runs", params={"experiment_id": experiment_id})
-        return list(answer["runs"])
+    def runs(
+        self,
+        experiment_id: str,
+        filter_string: str = "",
+        order_by: str = "",
+    ) -> list[dict[str, Any]]:
+        """The experiment's runs matching an MLflow-style filter, newest first
+        unless ``order_by`` (e.g. ``metrics.loss ASC``) says otherwise."""
+        params: dict[str, Any] = {"experiment_id": experiment_id}
+        if filter_string.strip():
+            params["filter"] = filter_string
+        if order_by:
+            params["order_by"] = order_by
+        return list(self._get_json("/runs", params=params)["runs"])
 
     def run(self, run_id: str) -> dict[str, Any]:
         return self._get_json(f"/runs/{_segment(run_id)}")
@@ -82,18 +105,60 @@ class ApiClient:
         params = {"max_points": max_points, "x_axis": x_axis}
         return self._get_json(path, params=params)
 
+    def series(
+        self,
+        run_ids: list[str],
+        keys: list[str],
+        max_points: int,
+        x_axis: XAxis = "step",
+    ) -> list[dict[str, Any]]:
+        """Many series in one request: each key of each run that has points."""
+        params = {
+            "run_id": run_ids,
+            "key": keys,
+            "max_points": max_points,
+            "x_axis": x_axis,
+        }
+        return list(self._get_json("/metrics", params=params)["series"])
+
+    def events(self, run_id: str, limit: int, offset: int = 0) -> dict[str, Any]:
+        """A page of the run's event history, in log order, and the total."""
+        params = {"limit": limit, "offset": offset}
+        return dict(self._get_json(f"/runs/{_segment(run_id)}/events", params=params))
+
+    def states(self) -> list[dict[str, Any]]:
+        return list(self._get_json("/states")["states"])
+
+    def replays(self) -> list[dict[str, Any]]:
+        return list(self._get_json("/replays")["replays"])
+
+    def export_url(self, run_id: str, fmt: str, keys: list[str] | None = None) -> str:
+        """Where a browser downloads every point of the run's metrics."""
+        params: list[tuple[str, str]] = [("format", fmt)]
+        params += [("key", key) for key in keys or ()]
+        if self.state:
+            params.append(("state", self.state))
+        path = f"{API_PREFIX}/runs/{_segment(run_id)}/export/metrics"
+        return self.base_url + path + "?" + urlencode(params)
+
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
         return list(self._get_json(f"/runs/{_segment(run_id)}/artifacts")["files"])
 
     def artifact_url(self, run_id: str, path: str) -> str:
         """Where a browser can fetch the artifact straight from the API."""
-        return self.base_url + self._artifact_path(run_id, path)
+        url = self.base_url + self._artifact_path(run_id, path)
+        return url + (f"?{urlencode({'state': self.state})}" if self.state else "")
 
     def artifact_bytes(self, run_id: str, path: str) -> bytes:
         return self._get(self._artifact_path(run_id, path)).content
 
     def _artifact_path(self, run_id: str, path: str) -> str:
         return f"{API_PREFIX}/runs/{_segment(run_id)}/artifacts/{quote(path, safe='/')}"
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET ``/api/v1<path>`` decoded: for pages whose endpoints this client
+        does not wrap (the registry page)."""
+        return self._get_json(path, params)
 
     def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self._get(API_PREFIX + path, params).json()
@@ -104,6 +169,8 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         also_ok: frozenset[int] | set[int] = frozenset(),
     ) -> httpx.Response:
+        if self.state:
+            params = {**(params or {}), "state": self.state}
         logger.debug("GET %s params=%s", path, params)
         try:
             response = self._http.get(path, params=params)

@@ -44,13 +44,35 @@ def render_run(
 ) -> None:
     run = client.run(run_id)
     experiment_id = run["experiment_id"]
-    back_all, back_runs, _ = st.columns([1, 2, 5])
+    back_all, back_runs, history, export_csv, export_parquet = st.columns(
+        [2, 3, 2, 2, 2]
+    )
     back_all.button("← Experiments", on_click=nav.open_experiments, type="tertiary")
     back_runs.button(
         "← Runs of this experiment",
         on_click=nav.open_experiment,
         args=(experiment_id,),
         type="tertiary",
+    )
+    history.button(
+        "Event history",
+        on_click=nav.open_events,
+        args=(run_id, experiment_id),
+        type="tertiary",
+        icon=":material/history:",
+    )
+    # The full resolution is a download from the API; charts get reduced series.
+    export_csv.link_button(
+        "Export CSV",
+        client.export_url(run_id, "csv"),
+        type="tertiary",
+        icon=":material/download:",
+    )
+    export_parquet.link_button(
+        "Export Parquet",
+        client.export_url(run_id, "parquet"),
+        type="tertiary",
+        icon=":material/download:",
     )
 
     live = run["status"] == RUNNING
@@ -84,8 +106,7 @@ def _live_part(
     st.subheader("Metrics")
     render_charts(
         client,
-        run_id,
-        sorted(run["metrics"]),
+        run,
         tz,
         max_points=settings.max_points,
         default_count=settings.default_charts,

@@ -1,63 +1,146 @@
-"""The metric charts of a run page: which keys to draw, fetching, and the grid.
+"""The metric charts of a run page: which keys to draw, how, and the grid.
 
 A run may have hundreds of metric keys; drawing every one would take the page
 minutes, so only a selection is drawn: the first few keys, those matching a filter,
-or the ones the user picked.
+or the ones the user picked. Their series come in one request, downsampled by the
+API, so a million-point metric costs the browser a thousand points.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from runstream.dashboard.charts import metric_figure, points_caption
-from runstream.dashboard.client import ApiClient, ApiError, XAxis
+from runstream.dashboard.charts import Line, lines_caption, lines_figure
+from runstream.dashboard.client import ApiClient, ApiError
 from runstream.dashboard.frames import matching_keys
+from runstream.dashboard.series import (
+    X_MODES,
+    ChartOptions,
+    ChartSpec,
+    api_axis,
+    chart_specs,
+)
 
 logger = logging.getLogger(__name__)
 
 CHARTS_PER_ROW = 2
-# Enough parallel requests to hide latency, few enough not to crowd the API.
-_FETCH_WORKERS = 8
+SYSTEM_PREFIX = "system/"
+
+
+def chart_options(prefix: str = "") -> ChartOptions:
+    """The controls every chart of the page follows: x axis, smoothing, scale
+    and per-rank lines."""
+    axis, smoothing, log_y, per_rank = st.columns(
+        [3, 3, 1, 1], vertical_alignment="bottom"
+    )
+    with axis:
+        x_mode = st.segmented_control(
+            "X axis",
+            options=list(X_MODES),
+            format_func=X_MODES.__getitem__,
+            default="step",
+            required=True,
+            key=f"{prefix}x_axis",
+        )
+    weight = smoothing.slider(
+        "Smoothing", 0.0, 0.99, 0.0, step=0.01, key=f"{prefix}smoothing"
+    )
+    log = log_y.toggle("Log scale", key=f"{prefix}log_y")
+    ranks = per_rank.toggle(
+        "Ranks together",
+        value=True,
+        key=f"{prefix}per_rank",
+        help="Draw rank0/x, rank1/x, ... as lines of one chart x.",
+    )
+    return ChartOptions(x_mode=x_mode, smoothing=weight, log_y=log, per_rank=ranks)
 
 
 def render_charts(
     client: ApiClient,
-    run_id: str,
-    metric_keys: Sequence[str],
+    run: dict[str, Any],
     tz: ZoneInfo,
     *,
     max_points: int,
     default_count: int,
 ) -> None:
-    if not metric_keys:
+    run_id = run["run_id"]
+    keys = sorted(k for k in run["metrics"] if not k.startswith(SYSTEM_PREFIX))
+    system_keys = sorted(k for k in run["metrics"] if k.startswith(SYSTEM_PREFIX))
+    if not keys and not system_keys:
         st.info("No metrics logged yet.")
         return
 
-    x_axis: XAxis = st.segmented_control(
-        "X axis",
-        options=["step", "timestamp"],
-        default="step",
-        required=True,
-        key="x_axis",
-    )
-    selected = _pick_keys(run_id, metric_keys, default_count)
-    if not selected:
+    options = chart_options()
+    selected = _pick_keys(run_id, keys, default_count) if keys else []
+    if keys and not selected:
         st.info("Pick metric keys above to draw their charts.")
-        return
+    if selected:
+        _draw_grid(client, run, selected, options, tz, max_points)
+    if system_keys:
+        with st.expander(f"System metrics ({len(system_keys):,})"):
+            _draw_grid(client, run, system_keys, options, tz, max_points)
 
-    series = _fetch_all(client, run_id, selected, max_points, x_axis)
-    for start in range(0, len(selected), CHARTS_PER_ROW):
-        keys = selected[start : start + CHARTS_PER_ROW]
+
+def _draw_grid(
+    client: ApiClient,
+    run: dict[str, Any],
+    keys: Sequence[str],
+    options: ChartOptions,
+    tz: ZoneInfo,
+    max_points: int,
+) -> None:
+    specs = chart_specs(keys, options.per_rank)
+    fetched = fetch_series(
+        client, [run["run_id"]], list(keys), max_points, api_axis(options.x_mode)
+    )
+    if isinstance(fetched, ApiError):
+        st.warning(f"Could not fetch the series: {fetched}")
+        return
+    series = {key: found for (_, key), found in fetched.items()}
+    for start in range(0, len(specs), CHARTS_PER_ROW):
+        row = specs[start : start + CHARTS_PER_ROW]
         # The last row may have fewer charts than columns.
-        for column, key in zip(st.columns(CHARTS_PER_ROW), keys, strict=False):
+        for column, spec in zip(st.columns(CHARTS_PER_ROW), row, strict=False):
             with column:
-                _draw(key, series[key], tz)
+                _draw(spec, series, run.get("start_time"), options, tz)
+
+
+def fetch_series(
+    client: ApiClient,
+    run_ids: list[str],
+    keys: list[str],
+    max_points: int,
+    x_axis: Any,
+) -> dict[tuple[str, str], dict[str, Any]] | ApiError:
+    """Every (run, key) series in one request, or the error it raised."""
+    try:
+        found = client.series(run_ids, keys, max_points=max_points, x_axis=x_axis)
+    except ApiError as exc:
+        return exc
+    return {(s["run_id"], s["key"]): s for s in found}
+
+
+def _draw(
+    spec: ChartSpec,
+    series: dict[str, dict[str, Any]],
+    start_ms: int | None,
+    options: ChartOptions,
+    tz: ZoneInfo,
+) -> None:
+    lines = [
+        Line(label, series[key], start_ms) for label, key in spec.lines if key in series
+    ]
+    if not lines:
+        st.caption(f"{spec.title}: no points yet")
+        return
+    figure = lines_figure(spec.title, lines, options, tz)
+    st.plotly_chart(figure, width="stretch", key=f"chart_{spec.title}")
+    st.caption(lines_caption(lines))
 
 
 def _pick_keys(run_id: str, keys: Sequence[str], default_count: int) -> list[str]:
@@ -98,26 +181,3 @@ def _pick_keys(run_id: str, keys: Sequence[str], default_count: int) -> list[str
 
 def _set_manual(manual_key: str, manual: bool) -> None:
     st.session_state[manual_key] = manual
-
-
-def _fetch_all(
-    client: ApiClient, run_id: str, keys: Sequence[str], max_points: int, x_axis: XAxis
-) -> dict[str, dict[str, Any] | ApiError]:
-    """Each key's series, or the error that fetching it raised."""
-
-    def fetch(key: str) -> dict[str, Any] | ApiError:
-        try:
-            return client.metric(run_id, key, max_points=max_points, x_axis=x_axis)
-        except ApiError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=min(_FETCH_WORKERS, len(keys))) as pool:
-        return dict(zip(keys, pool.map(fetch, keys), strict=True))
-
-
-def _draw(key: str, series: dict[str, Any] | ApiError, tz: ZoneInfo) -> None:
-    if isinstance(series, ApiError):
-        st.warning(f"{key}: {series}")
-        return
-    st.plotly_chart(metric_figure(series, tz), width="stretch", key=f"chart_{key}")
-    st.caption(points_caption(series))

@@ -8,6 +8,8 @@ with runstream.start_run():
     runstream.log_metric("loss", 0.1, step=1)
 """
 
+import typing
+
 from runstream.autolog import autolog
 from runstream.autolog.loop import TrainingLogger
 from runstream.client import RunstreamClient
@@ -151,3 +153,39 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
 ]
+
+# Models and the registry pull in pandas, numpy and YAML: they load on first use,
+# so `import runstream` stays quick for scripts that only log.
+if typing.TYPE_CHECKING:
+    from runstream import models, registry
+    from runstream.models import load_model, log_model, save_model
+    from runstream.registry import get_registry_client, register_model
+
+__all__ += [
+    "get_registry_client",
+    "load_model",
+    "log_model",
+    "models",
+    "register_model",
+    "registry",
+    "save_model",
+]
+_LAZY = {
+    "models": ("runstream.models", None),
+    "registry": ("runstream.registry", None),
+    "log_model": ("runstream.models", "log_model"),
+    "save_model": ("runstream.models", "save_model"),
+    "load_model": ("runstream.models", "load_model"),
+    "register_model": ("runstream.registry", "register_model"),
+    "get_registry_client": ("runstream.registry", "get_registry_client"),
+}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name not in _LAZY:
+        raise AttributeError(f"module 'runstream' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return module if attribute is None else getattr(module, attribute)

@@ -240,12 +240,12 @@ def _run_for(run_id: str | None) -> ActiveRun:
                 f"run {run_id} has ended with status {ended.info.status}; "
                 "start a new run, or resume it with start_run(run_id=...)"
             )
-        for run in state.runs:
-            if run.info.run_id == run_id:
-                return run
+        for started in state.runs:
+            if started.info.run_id == run_id:
+                return started
         return ActiveRun(RunInfo(run_id, "", ""))
-    run = active_run()
-    return run if run is not None else start_run()
+    current = active_run()
+    return current if current is not None else start_run()
 
 
 def _rid(run_id: str | None) -> str:

@@ -28,7 +28,7 @@ from runstream.api.mlflow.errors import ENDPOINT_NOT_FOUND, MlflowError, MlflowR
 
 logger = logging.getLogger(__name__)
 
-# TODO: registry endpoints (registered-models, model-versions, aliases) await its projection.
+# TODO: the registry endpoints (registered models, versions, aliases) await issue 6.
 # TODO: traces, prompts, scorers, webhooks and evaluation datasets are not served.
 
 TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")

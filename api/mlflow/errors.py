@@ -8,6 +8,8 @@ carrying the same ``error_code``. Every route of this package is an
     MlflowError                 -> its own code and status
     RequestValidationError      -> INVALID_PARAMETER_VALUE  400
     InvalidInputError           -> INVALID_PARAMETER_VALUE  400
+    NotFoundError               -> RESOURCE_DOES_NOT_EXIST  404
+    AlreadyExistsError          -> RESOURCE_ALREADY_EXISTS  400
     StoreError, EventLogError   -> TEMPORARILY_UNAVAILABLE  503 (the client retries)
 """
 
@@ -22,7 +24,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from runstream.errors import EventLogError, InvalidInputError, StoreError
+from runstream.errors import (
+    AlreadyExistsError,
+    EventLogError,
+    InvalidInputError,
+    NotFoundError,
+    StoreError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +100,10 @@ def translate(error: Exception) -> MlflowError | None:
         return invalid(_validation_message(error))
     if isinstance(error, InvalidInputError):
         return invalid(str(error))
+    if isinstance(error, NotFoundError):
+        return not_found(str(error))
+    if isinstance(error, AlreadyExistsError):
+        return already_exists(str(error))
     if isinstance(error, StoreError | EventLogError):
         return MlflowError(
             TEMPORARILY_UNAVAILABLE,

@@ -43,6 +43,13 @@ def ensure_default_experiment(service: ProjectionService) -> None:
         write(service, [("ExperimentCreated", created)])
 
 
+def require_active(service: ProjectionService, experiment_id: str) -> dict[str, Any]:
+    """The experiment runs and models are created in; it must be active."""
+    if experiment_id == DEFAULT_EXPERIMENT_ID:
+        ensure_default_experiment(service)
+    return lookup.require_experiment(service.store, experiment_id, active=True)
+
+
 @router.post("/experiments/create")
 def create_experiment(service: ServiceDep, body: wire.CreateExperiment) -> JSONResponse:
     name = _checked_name(body.name)
@@ -176,7 +183,7 @@ def delete_experiment_tag(
 
 
 def _set_lifecycle(
-    service: ServiceDep, experiment_id: str, delete: bool
+    service: ProjectionService, experiment_id: str, delete: bool
 ) -> JSONResponse:
     """Delete or restore an experiment with all of its runs, as MLflow does."""
     row = reads.experiment(service.store, experiment_id)
@@ -184,7 +191,7 @@ def _set_lifecycle(
     if row is None or row["lifecycle_stage"] != wanted:
         raise not_found(
             f"No {wanted} experiment with id={experiment_id}; "
-            f"{'delete' if delete else 'restore'} needs an {wanted} one"
+            f"{'delete' if delete else 'restore'} needs one that is {wanted}"
         )
     run_ids = reads.run_ids_of(service.store, experiment_id)
     kind = "Deleted" if delete else "Restored"

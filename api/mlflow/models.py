@@ -16,6 +16,7 @@ from runstream import validation as v
 from runstream.api.deps import ServiceDep
 from runstream.api.mlflow import artifact_store, lookup, model_reads, render, wire
 from runstream.api.mlflow.errors import MlflowRoute, invalid
+from runstream.api.mlflow.experiments import require_active
 from runstream.api.mlflow.writes import EventSpec, answer, write
 from runstream.consumers.service import ProjectionService
 from runstream.events import now_ms
@@ -57,9 +58,7 @@ def search_models(service: ServiceDep, body: wire.SearchModels) -> dict[str, Any
 
 @router.post("/logged-models")
 def create_model(service: ServiceDep, body: wire.CreateModel) -> JSONResponse:
-    experiment = lookup.require_experiment(
-        service.store, body.experiment_id, active=True
-    )
+    experiment = require_active(service, body.experiment_id)
     if body.source_run_id:
         lookup.require_run(service.store, body.source_run_id)
     model_id = f"m-{uuid.uuid4().hex}"

@@ -15,7 +15,7 @@ from runstream.api import search
 from runstream.api.deps import ServiceDep
 from runstream.api.mlflow import lookup, render, wire
 from runstream.api.mlflow.errors import MlflowRoute
-from runstream.api.mlflow.experiments import ensure_default_experiment
+from runstream.api.mlflow.experiments import require_active
 from runstream.api.mlflow.writes import EventSpec, answer, write
 from runstream.events import now_ms
 from runstream.tracking import DEFAULT_EXPERIMENT_ID
@@ -32,9 +32,7 @@ TERMINAL_STATUSES = ("FINISHED", "FAILED", "KILLED")
 @router.post("/runs/create")
 def create_run(service: ServiceDep, body: wire.CreateRun) -> JSONResponse:
     experiment_id = body.experiment_id or DEFAULT_EXPERIMENT_ID
-    if experiment_id == DEFAULT_EXPERIMENT_ID:
-        ensure_default_experiment(service)
-    experiment = lookup.require_experiment(service.store, experiment_id, active=True)
+    experiment = require_active(service, experiment_id)
 
     run_id = uuid.uuid4().hex
     tags = {tag.key: tag.value for tag in body.tags}

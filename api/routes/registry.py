@@ -15,8 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from runstream.api.deps import StateDep
-from runstream.registry.documents import BlobReader
 from runstream.consumers.states import State
+from runstream.registry.documents import BlobReader
 from runstream.registry.entities import HistoryEntry, ModelVersion
 from runstream.registry.views import HISTORY_KINDS, RegistryView
 

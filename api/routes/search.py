@@ -7,7 +7,7 @@ next one.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -27,7 +27,9 @@ from runstream.errors import NotFoundError
 
 router = APIRouter(tags=["search"])
 
-_BAD_FILTER = {400: {"description": "the filter or order_by does not parse"}}
+_BAD_FILTER: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the filter or order_by does not parse"}
+}
 
 
 @router.post("/runs/search", responses=_BAD_FILTER)

@@ -17,17 +17,16 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import runstream
-from runstream.autolog.model_files import write_model_folder
+from runstream.autolog import sklearn_post
 from runstream.autolog.sklearn_metrics import training_metrics
 from runstream.errors import InvalidInputError
+from runstream.models import log_model
 from runstream.tracking import ActiveRun
 from runstream.validation import MAX_PARAM_VALUE_LENGTH, check_key
 
@@ -41,6 +40,7 @@ TRUNCATION_MARK = "...[truncated]"
 
 _patch_lock = threading.Lock()
 _originals: dict[type, Callable[..., Any]] = {}
+_method_originals: dict[tuple[type, str], Callable[..., Any]] = {}
 _log_models = True
 
 # How many patched fits are running in this process. A global count, not a
@@ -63,26 +63,50 @@ def autolog(disable: bool = False, log_models: bool = True) -> None:
         _log_models = log_models
         if _originals:
             return  # already patched; only the options change
-        for owner in _fit_owners():
+        for owner in _owners("fit"):
             original = owner.__dict__["fit"]
             _originals[owner] = original
             owner.fit = _patched_fit(original)  # type: ignore[attr-defined]
+        _patch_scoring()
     logger.info("sklearn autolog enabled classes=%d", len(_originals))
+
+
+def _patch_scoring() -> None:
+    """Scores on held-out data after a fit log too (see ``sklearn_post``)."""
+    wrappers = {
+        "score": sklearn_post.patched_score,
+        "predict": sklearn_post.patched_predict,
+        "predict_proba": sklearn_post.patched_predict,
+    }
+    for method, wrap in wrappers.items():
+        for owner in _owners(method):
+            original = owner.__dict__[method]
+            _method_originals[(owner, method)] = original
+            setattr(owner, method, wrap(original, _inside_fit))
+    sklearn_post.patch_metric_functions()
+
+
+def _inside_fit() -> bool:
+    return _depth > 0
 
 
 def _restore() -> None:
     for owner, original in _originals.items():
         owner.fit = original  # type: ignore[attr-defined]
+    for (owner, method), original in _method_originals.items():
+        setattr(owner, method, original)
+    _method_originals.clear()
+    sklearn_post.restore_metric_functions()
     restored = len(_originals)
     _originals.clear()
     if restored:
         logger.info("sklearn autolog disabled classes=%d", restored)
 
 
-def _fit_owners() -> list[type]:
-    """The classes whose own ``__dict__`` holds the ``fit`` that estimators run.
+def _owners(method: str) -> list[type]:
+    """The classes whose own ``__dict__`` holds the ``method`` estimators run.
 
-    Patching where ``fit`` is defined, rather than on every estimator, wraps each
+    Patching where it is defined, rather than on every estimator, wraps each
     function once and also covers subclasses users write themselves.
     """
     from sklearn.utils import all_estimators
@@ -90,10 +114,10 @@ def _fit_owners() -> list[type]:
     owners: dict[type, None] = {}
     for _, estimator_class in all_estimators():
         for klass in estimator_class.__mro__:
-            fit = klass.__dict__.get("fit")
-            if fit is None:
+            function = klass.__dict__.get(method)
+            if function is None:
                 continue
-            if inspect.isfunction(fit) and klass.__module__.startswith("sklearn"):
+            if inspect.isfunction(function) and klass.__module__.startswith("sklearn"):
                 owners[klass] = None
             break
     return list(owners)
@@ -187,8 +211,17 @@ def _log_fit(
         run,
         lambda: _log_metrics(run, estimator, original, args, kwargs),
     )
+    _guarded("estimator.html", name, run, lambda: _log_html(run, estimator))
     if _log_models:
         _guarded("the model", name, run, lambda: _log_model(run, estimator))
+    sklearn_post.remember_fit(estimator, run.info.run_id)
+
+
+def _log_html(run: ActiveRun, estimator: Any) -> None:
+    from sklearn.utils import estimator_html_repr
+
+    html = estimator_html_repr(estimator)
+    runstream.log_text(html, "estimator.html", run_id=run.info.run_id)
 
 
 def _guarded(what: str, name: str, run: ActiveRun, step: Callable[[], None]) -> None:
@@ -295,10 +328,6 @@ def training_data(
 
 
 def _log_model(run: ActiveRun, estimator: Any) -> None:
-    run_id = run.info.run_id
-    with tempfile.TemporaryDirectory(prefix="runstream-model-") as temp:
-        files = write_model_folder(estimator, Path(temp), run_id, MODEL_ARTIFACT_PATH)
-        for path in files:
-            runstream.log_artifact(
-                path, artifact_path=MODEL_ARTIFACT_PATH, run_id=run_id
-            )
+    # TODO: no input example or signature yet; MLflow's autolog infers one from
+    # the training data when log_input_examples / log_model_signatures are set.
+    log_model(estimator, MODEL_ARTIFACT_PATH, run_id=run.info.run_id)

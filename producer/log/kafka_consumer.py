@@ -54,7 +54,8 @@ class KafkaLogConsumer:
     def poll(self, max_records: int, timeout_s: float) -> list[LogRecord]:
         try:
             batches = self._consumer.poll(
-                timeout_ms=int(timeout_s * 1000), max_records=max_records
+                timeout_ms=int(timeout_s * 1000),
+                max_records=min(max_records, self._topics.settings.max_poll_records),
             )
         except KafkaError as e:
             raise EventLogError(

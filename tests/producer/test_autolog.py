@@ -41,7 +41,15 @@ CLASSIFIER_METRICS = {
     "training_roc_auc_score",
     "training_score",
 }
-MODEL_FILES = {"model/model.pkl", "model/MLmodel", "model/requirements.txt"}
+# Every logged fit also writes estimator.html, scikit-learn's drawing of it.
+MODEL_FILES = {
+    "estimator.html",
+    "model/model.pkl",
+    "model/MLmodel",
+    "model/requirements.txt",
+    "model/python_env.yaml",
+    "model/conda.yaml",
+}
 
 
 @pytest.fixture

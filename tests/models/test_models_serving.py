@@ -1,0 +1,147 @@
+"""The scoring server and ``runstream models predict``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.linear_model import LinearRegression
+from typer.testing import CliRunner
+
+import runstream
+from runstream.cli import app as cli
+from runstream.models import load_model, save_model
+from runstream.models.serving import create_scoring_app
+
+
+@pytest.fixture
+def scoring(sklearn_folder: Path) -> TestClient:
+    return TestClient(create_scoring_app(load_model(sklearn_folder)))
+
+
+def test_ping_and_version(scoring: TestClient) -> None:
+    assert scoring.get("/ping").status_code == 200
+    assert scoring.get("/health").status_code == 200
+    assert scoring.get("/version").text == runstream.__version__
+
+
+def test_every_input_format_gives_the_same_predictions(
+    scoring: TestClient, regression: LinearRegression, diabetes: tuple
+) -> None:
+    X = diabetes[0].head(3)
+    expected = regression.predict(X)
+    split = json.loads(X.to_json(orient="split", index=False))
+    records = json.loads(X.to_json(orient="records"))
+    bodies = [
+        {"dataframe_split": split},
+        {"dataframe_records": records},
+        {"instances": records},
+        {"inputs": {c: X[c].tolist() for c in X.columns}},
+    ]
+    for body in bodies:
+        answer = scoring.post("/invocations", json=body)
+        assert answer.status_code == 200, answer.text
+        np.testing.assert_allclose(answer.json()["predictions"], expected)
+    csv = scoring.post(
+        "/invocations",
+        content=X.to_csv(index=False),
+        headers={"content-type": "text/csv"},
+    )
+    np.testing.assert_allclose(csv.json()["predictions"], expected)
+
+
+def test_input_outside_the_signature_gets_400_naming_the_column(
+    scoring: TestClient, diabetes: tuple
+) -> None:
+    records = json.loads(diabetes[0].head(1).to_json(orient="records"))
+    records[0]["bmi"] = "heavy"
+    answer = scoring.post("/invocations", json={"dataframe_records": records})
+    assert answer.status_code == 400
+    assert answer.json()["error_code"] == "BAD_REQUEST"
+    assert "column 'bmi' must be double" in answer.json()["message"]
+
+    del records[0]["bmi"]
+    answer = scoring.post("/invocations", json={"dataframe_records": records})
+    assert "column 'bmi' is required" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"dataframe_split": {"data": [[1]]}, "inputs": [1]}, "exactly one of"),
+        ({"rows": []}, "exactly one of"),
+        ({"dataframe_records": "x"}, "list of objects"),
+    ],
+)
+def test_malformed_bodies_get_400(
+    scoring: TestClient, body: dict, message: str
+) -> None:
+    answer = scoring.post("/invocations", json=body)
+    assert answer.status_code == 400 and message in answer.json()["message"]
+
+
+def test_other_content_types_get_415(scoring: TestClient) -> None:
+    answer = scoring.post(
+        "/invocations", content=b"x", headers={"content-type": "text/plain"}
+    )
+    assert answer.status_code == 415
+
+
+def test_tensor_models_take_instances(tmp_path: Path) -> None:
+    X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 3.0]])
+    folder = tmp_path / "tensor"
+    save_model(LinearRegression().fit(X, X.sum(axis=1)), folder, input_example=X[:1])
+    client = TestClient(create_scoring_app(load_model(folder)))
+    answer = client.post("/invocations", json={"instances": [[1.0, 1.0]]})
+    assert answer.json()["predictions"] == pytest.approx([2.0])
+    answer = client.post("/invocations", json={"inputs": [[1.0, 1.0, 1.0]]})
+    assert answer.status_code == 400 and "shape (1, 3)" in answer.json()["message"]
+
+
+def test_predict_command_scores_json_and_csv_files(
+    sklearn_folder: Path, tmp_path: Path, diabetes: tuple
+) -> None:
+    X = diabetes[0].head(2)
+    expected = load_model(sklearn_folder).predict(X)
+    runner = CliRunner()
+
+    body = tmp_path / "in.json"
+    body.write_text(
+        json.dumps({"dataframe_split": json.loads(X.to_json(orient="split"))})
+    )
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        cli,
+        [
+            "models",
+            "predict",
+            "-m",
+            str(sklearn_folder),
+            "-i",
+            str(body),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    np.testing.assert_allclose(json.loads(out.read_text())["predictions"], expected)
+
+    table = tmp_path / "in.csv"
+    X.to_csv(table, index=False)
+    result = runner.invoke(
+        cli,
+        ["models", "predict", "-m", str(sklearn_folder), "-i", str(table), "-t", "csv"],
+    )
+    assert result.exit_code == 0, result.output
+    np.testing.assert_allclose(json.loads(result.stdout)["predictions"], expected)
+
+    pd.DataFrame({"age": [1]}).to_csv(table, index=False)
+    result = runner.invoke(
+        cli,
+        ["models", "predict", "-m", str(sklearn_folder), "-i", str(table), "-t", "csv"],
+    )
+    assert result.exit_code == 1 and "column 'sex' is required" in result.output
