@@ -128,7 +128,14 @@ def lines_figure(
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         xaxis_title=x_title + (" (s)" if options.x_mode == "relative" else ""),
         showlegend=len(lines) > 1,
-        legend={"orientation": "h", "y": -0.25},
+        # Above the plot, so it never covers the axis title below.
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "x": 1.0,
+            "xanchor": "right",
+        },
     )
     if options.log_y:
         figure.update_yaxes(type="log")

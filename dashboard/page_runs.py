@@ -7,6 +7,7 @@ so the table is right however many runs the experiment holds.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
@@ -102,7 +103,10 @@ def _table(
     )
     selected = [ids[i] for i in event.selection.rows if i < len(ids)]
     matched = " matching the filter" if filtered else ""
-    st.caption(f"{len(runs):,} runs{matched}; tick rows to compare them or open one.")
+    plural = "run" if len(runs) == 1 else "runs"
+    st.caption(
+        f"{len(runs):,} {plural}{matched}; tick rows to compare them or open one."
+    )
 
     compare, open_one, _ = st.columns([2, 2, 4])
     compare.button(
@@ -168,20 +172,21 @@ def _open_picker(runs: list[dict[str, Any]], experiment_id: str) -> None:
     labels = {
         r["run_id"]: f"{r['run_name']} · {r['status']} · {r['run_id']}" for r in runs
     }
-    # A filter may have taken the picked run off the list.
-    if st.session_state.get(_PICKER) not in labels:
-        st.session_state.pop(_PICKER, None)
+    # A new list (another filter) makes a new picker: a kept choice could be a
+    # run the filter took off the list.
+    digest = hashlib.sha1("".join(labels).encode()).hexdigest()[:8]
+    key = f"{_PICKER}_{digest}"
     picker, button = st.columns([4, 1], vertical_alignment="bottom")
     picker.selectbox(
         "Run",
         options=list(labels),
         format_func=lambda run_id: labels[run_id],
-        key=_PICKER,
+        key=key,
     )
     button.button(
         "Open run",
         on_click=nav.open_selected_run,
-        args=(_PICKER, experiment_id),
+        args=(key, experiment_id),
         type="primary",
     )
 

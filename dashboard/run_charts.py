@@ -52,7 +52,7 @@ def chart_options(prefix: str = "") -> ChartOptions:
     )
     log = log_y.toggle("Log scale", key=f"{prefix}log_y")
     ranks = per_rank.toggle(
-        "Ranks together",
+        "Per rank",
         value=True,
         key=f"{prefix}per_rank",
         help="Draw rank0/x, rank1/x, ... as lines of one chart x.",

@@ -141,8 +141,7 @@ def _is_orphan(folder: Path) -> bool:
         host, pid = owner.read_text().split()
     except (OSError, ValueError):
         return False
-    # TODO: a spill folder on storage shared between machines is adopted only on
-    # the machine that wrote it, since a pid from elsewhere cannot be checked.
+    # TODO: adopt spill folders on shared storage too; a remote pid can't be checked.
     if host != socket.gethostname():
         return False
     try:

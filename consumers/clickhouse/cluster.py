@@ -13,6 +13,9 @@ Materialized views are attached to the local tables, so each shard aggregates it
 own rows.
 """
 
+# TODO: run these on a real cluster; only chDB's parser checks them (no Keeper here).
+# TODO: replay's EXCHANGE TABLES swap is single-node; Distributed tables need more.
+
 from __future__ import annotations
 
 import re

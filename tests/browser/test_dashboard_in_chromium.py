@@ -123,3 +123,8 @@ def test_two_ticked_runs_open_the_comparison(
     page.wait_for_timeout(1000)  # let Plotly finish drawing for the screenshot
     assert "compare=" in page.url
     page.screenshot(path=screenshots / "7-compare.png", full_page=True)
+    # Streamlit scrolls inside the page, so the lower half needs its own picture.
+    parallel = page.locator('[data-testid="stPlotlyChart"]').nth(2)
+    parallel.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=screenshots / "8-compare-params.png")

@@ -39,7 +39,8 @@ def test_experiments_to_runs_to_run_and_back(
     assert list(runs["metrics.loss"]) == [1.0 / 500]
     assert {"Started", "Duration", "metrics.rank0/loss"} <= set(runs.columns)
 
-    at.selectbox(key="run_picker").select(finished_run.run_id)
+    [picker] = [s for s in at.selectbox if s.label == "Run"]
+    picker.select(finished_run.run_id)
     click(at, "Open run")
     assert at.query_params == {
         "run": finished_run.run_id,
@@ -95,7 +96,8 @@ def test_runs_with_the_same_name_open_the_one_picked(
 
     at = open_page(experiment=experiment_id)
     for run_id in run_ids:
-        at.selectbox(key="run_picker").select(run_id)
+        [picker] = [s for s in at.selectbox if s.label == "Run"]
+        picker.select(run_id)
         click(at, "Open run")
         assert at.query_params["run"] == run_id
         click(at, "← Runs of this experiment")
