@@ -34,5 +34,10 @@ servers:
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
+# runstream beside `mlflow server` (installed into .cache/ on first use); writes
+# docs/benchmarks.md. `make bench BENCH_ARGS=--quick` for a short smoke run.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .runstream

@@ -31,7 +31,14 @@ def ensure_venv() -> Path:
         print(f"installing mlflow=={MLFLOW_VERSION} into {VENV} (first run only)")
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", f"mlflow=={MLFLOW_VERSION}"],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                f"mlflow=={MLFLOW_VERSION}",
+            ],
             check=True,
         )
         marker.touch()

@@ -33,8 +33,14 @@ def batches(client: MlflowClient, run_id: str, n: int) -> dict[str, float]:
 
 
 def history(client: MlflowClient, run_id: str, n: int) -> dict[str, float]:
-    batches(client, run_id, n)
-    key = "k0"
+    """One metric of ``n`` points, then its whole history read back."""
+    now = int(time.time() * 1000)
+    key = "loss"
+    for first in range(0, n, 1000):
+        points = [
+            Metric(key, 1.0 / (i + 1), now, i) for i in range(first, first + 1000)
+        ]
+        client.log_batch(run_id, metrics=points[: n - first])
     started = time.perf_counter()
     points = client.get_metric_history(run_id, key)
     full = time.perf_counter() - started

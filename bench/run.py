@@ -1,0 +1,175 @@
+"""``make bench``: runstream and ``mlflow server`` (sqlite) measured side by side.
+
+Each figure is the median of repeated runs; the ratio against MLflow in the same
+run is the figure that counts, because this machine is shared and noisy.
+Writes the table to docs/benchmarks.md with the machine, date and versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import mlflow_peer, runstream_side  # noqa: E402
+from bench.report import Row, render  # noqa: E402
+
+FULL = {"single": 200_000, "batches": 1_000_000, "one_run": 1_000_000,
+        "long": 1_000_000, "fresh_s": 10, "search_runs": 10_000,
+        "mlflow_single": 500, "mlflow_batches": 50_000, "mlflow_history": 100_000,
+        "mlflow_search_runs": 1_000, "repeats": 3}  # fmt: skip
+QUICK = {"single": 20_000, "batches": 100_000, "one_run": 100_000,
+         "long": 100_000, "fresh_s": 3, "search_runs": 500,
+         "mlflow_single": 100, "mlflow_batches": 5_000, "mlflow_history": 5_000,
+         "mlflow_search_runs": 100, "repeats": 1}  # fmt: skip
+
+
+def median(repeats: int, measure: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over ``repeats`` runs of ``measure``."""
+    runs = [measure() for _ in range(repeats)]
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def measure_runstream(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    r = sizes["repeats"]
+    with runstream_side.runstream_server() as server:
+        out["single"] = median(r, lambda: runstream_side.single(sizes["single"]))
+        out["batches"] = median(r, lambda: runstream_side.batches(sizes["batches"]))
+        out["one_run"] = runstream_side.one_run_end_to_end(server, sizes["one_run"])
+        run_id = runstream_side.long_metric(server, sizes["long"])
+        out["reading"] = runstream_side.reading(server, run_id, repeats=5)
+        out["freshness"] = runstream_side.freshness(server, sizes["fresh_s"], 100_000)
+        out["search"] = runstream_side.search(server, sizes["search_runs"], 5)
+    return out
+
+
+def measure_mlflow(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    r = sizes["repeats"]
+    with mlflow_peer.mlflow_server() as (python, url):
+
+        def peer(name: str, n: int) -> dict[str, float]:
+            return mlflow_peer.run_workload(python, url, name, n=n)
+
+        out["single"] = median(r, lambda: peer("single", sizes["mlflow_single"]))
+        out["batches"] = median(r, lambda: peer("batches", sizes["mlflow_batches"]))
+        out["history"] = peer("history", sizes["mlflow_history"])
+        out["freshness"] = peer("freshness", sizes["fresh_s"])
+        out["search"] = peer("search", sizes["mlflow_search_runs"])
+    return out
+
+
+def rows(rs: dict[str, dict[str, float]], ml: dict[str, dict[str, float]],
+         sizes: dict[str, int]) -> list[Row]:  # fmt: skip
+    return [
+        Row(
+            "log_metric, one point per call (points/s)",
+            rs["single"]["points_per_s"],
+            ml["single"]["points_per_s"],
+            higher_is_better=True,
+            target=200_000,
+        ),
+        Row(
+            "log_metrics batches (points/s)",
+            rs["batches"]["points_per_s"],
+            ml["batches"]["points_per_s"],
+            higher_is_better=True,
+            target=1_000_000,
+        ),
+        Row(
+            f"{sizes['one_run']:,} points in one run, logged to queryable (points/s)",
+            rs["one_run"]["points_per_s"],
+            ml["batches"]["points_per_s"],
+            higher_is_better=True,
+            target=500_000,
+            note="MLflow: its log_batch rate; it has no separate projection",
+        ),
+        Row(
+            "freshness p50 (s)",
+            rs["freshness"]["p50_s"],
+            ml["freshness"]["p50_s"],
+            higher_is_better=False,
+            note=f"runstream at {rs['freshness']['achieved_points_per_s']:,.0f} "
+            "points/s; MLflow one synchronous point at a time",
+        ),
+        Row(
+            "freshness p99 (s)",
+            rs["freshness"]["p99_s"],
+            ml["freshness"]["p99_s"],
+            higher_is_better=False,
+            target=2.0,
+        ),
+        Row(
+            f"one metric of {rs['reading']['total_points']:,.0f} points "
+            "downsampled to 1,000 (s)",
+            rs["reading"]["downsample_s"],
+            ml["history"]["full_history_s"],
+            higher_is_better=False,
+            target=0.1,
+            note=f"MLflow: get_metric_history of {ml['history']['points']:,.0f} "
+            "points (it has no server-side downsampling)",
+        ),
+        Row(
+            "full history export (s)",
+            rs["reading"]["export_s"],
+            ml["history"]["full_history_s"],
+            higher_is_better=False,
+            note=f"runstream: Parquet of {rs['reading']['total_points']:,.0f} "
+            f"points; MLflow: {ml['history']['points']:,.0f} points",
+        ),
+        Row(
+            f"search, filter over {sizes['search_runs']:,} runs (s)",
+            rs["search"]["search_s"],
+            ml["search"]["search_s"],
+            higher_is_better=False,
+            target=0.2,
+            note=f"MLflow over {sizes['mlflow_search_runs']:,} runs",
+        ),
+    ]
+
+
+def environment() -> list[str]:
+    import clickhouse_connect
+    import fastavro
+
+    return [
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.release()}",
+        f"python: {platform.python_version()}",
+        f"runstream: {__import__('runstream').__version__}; "
+        f"clickhouse-connect {clickhouse_connect.__version__}; "
+        f"fastavro {fastavro.__version__}",
+        f"peer: mlflow {mlflow_peer.MLFLOW_VERSION} server, sqlite backend",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+
+    print("measuring runstream ...", flush=True)
+    rs = measure_runstream(sizes)
+    print("measuring mlflow server ...", flush=True)
+    ml = measure_mlflow(sizes)
+    text = render(rows(rs, ml, sizes), environment())
+    print(text)
+    if not args.quick:
+        args.output.write_text(text)
+        print(f"written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
