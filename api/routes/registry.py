@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 
-NOT_FOUND = {404: {"description": "no such registered model, version or alias"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such registered model, version or alias"}
+}
 
 
 def _view(state: State) -> RegistryView:

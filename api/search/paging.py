@@ -3,6 +3,10 @@
 A token holds the offset of the next page and a fingerprint of the search that
 made it, so a token handed to a different search is refused rather than answered
 with rows from the wrong place.
+
+TODO: tokens hold an offset, so a run inserted ahead of the page between two
+requests shifts the next page by one; a keyset token (the last row's order key)
+would not.
 """
 
 from __future__ import annotations
