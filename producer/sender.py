@@ -53,6 +53,7 @@ class _Points:
         "values",
         "steps",
         "times",
+        "slots_of",
     )
 
     def __init__(self, run_id: str, rank: int = 0) -> None:
@@ -64,6 +65,7 @@ class _Points:
         self.values: list[float] = []
         self.steps: list[int] = []
         self.times: list[int] = []
+        self.slots_of: dict[tuple[str, ...], list[int]] = {}
 
     def add(self, key: str, value: float, step: int, timestamp: int) -> None:
         slot = self.index.get(key)
@@ -74,6 +76,29 @@ class _Points:
         self.values.append(value)
         self.steps.append(step)
         self.times.append(timestamp)
+
+    def add_many(
+        self, keys: list[str], values: list[float], step: int, timestamp: int
+    ) -> None:
+        # Training loops log the same set of keys at every step: remember the
+        # slots of that set, so a step costs a few list extends, not a loop.
+        signature = tuple(keys)
+        slots = self.slots_of.get(signature)
+        if slots is None:
+            slots = [self._slot(key) for key in keys]
+            self.slots_of[signature] = slots
+        count = len(keys)
+        self.name_index.extend(slots)
+        self.values.extend(values)
+        self.steps.extend([step] * count)
+        self.times.extend([timestamp] * count)
+
+    def _slot(self, key: str) -> int:
+        slot = self.index.get(key)
+        if slot is None:
+            slot = self.index[key] = len(self.names)
+            self.names.append(key)
+        return slot
 
     def drafts(self) -> list[_Draft]:
         out = []
@@ -166,6 +191,25 @@ class Sender:
                 self._submitted += 1
             points.add(key, value, step, timestamp)
             self._buffered_points += 1
+
+    def add_points(
+        self,
+        run_id: str,
+        keys: list[str],
+        values: list[float],
+        step: int,
+        timestamp: int,
+    ) -> None:
+        """Several points at one step (``keys[i]`` has ``values[i]``), one lock."""
+        if self._buffered_points >= self._max_points:
+            self._wait_for_room()
+        with self._lock:
+            buffer = self._open.get(run_id)
+            if buffer is None:
+                buffer = self._open[run_id] = _Points(run_id, self.rank)
+                self._submitted += 1
+            buffer.add_many(keys, values, step, timestamp)
+            self._buffered_points += len(keys)
 
     def _wait_for_room(self) -> None:
         # The sender thread encodes the buffers and the courier spills them to

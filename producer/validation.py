@@ -21,10 +21,19 @@ MAX_PARAMS_PER_BATCH = 100
 MAX_TAGS_PER_BATCH = 100
 
 _KEY = re.compile(r"^[\w\-. /]+$")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+# Keys already found valid. Training code logs the same few keys millions of
+# times, so remembering them takes the regex off the hot path; the bound keeps a
+# run that invents a key per step from growing this without limit.
+_VALID_KEYS: set[str] = set()
+_VALID_KEYS_LIMIT = 100_000
 
 
 def check_key(kind: str, key: object, run_id: str, owner: str = "run") -> str:
     """Return ``key`` if it is a valid metric/param/tag key, else raise."""
+    if type(key) is str and key in _VALID_KEYS:
+        return key
     if not isinstance(key, str) or not key:
         raise InvalidInputError(
             f"{kind} key {key!r} for {owner} {run_id} must be a non-empty string"
@@ -45,12 +54,35 @@ def check_key(kind: str, key: object, run_id: str, owner: str = "run") -> str:
             f"{kind} key {key!r} for {owner} {run_id} must be a relative path that "
             "does not leave its folder (no leading '/', no '..')"
         )
+    if len(_VALID_KEYS) >= _VALID_KEYS_LIMIT:
+        _VALID_KEYS.clear()
+    _VALID_KEYS.add(key)
     return key
+
+
+def check_keys(kind: str, keys: list[object], run_id: str) -> None:
+    """Check many keys; the common case, all seen before, is one set operation."""
+    if not _VALID_KEYS.issuperset(keys):
+        for key in keys:
+            check_key(kind, key, run_id)
+
+
+def check_metric_values(
+    keys: list[str], values: list[object], run_id: str
+) -> list[float]:
+    """Check many metric values, as floats; plain floats pass without a copy."""
+    kinds = set(map(type, values))
+    if kinds <= {float}:
+        return values  # type: ignore[return-value]
+    return [check_metric_value(k, x, run_id) for k, x in zip(keys, values, strict=True)]
 
 
 def check_metric_value(key: str, value: object, run_id: str) -> float:
     """Metric values are numbers; NaN and infinities are kept as they are."""
-    if isinstance(value, numbers.Real):
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[return-value]
+    if kind is int or isinstance(value, numbers.Real):
         return float(value)
     raise InvalidInputError(
         f"metric {key!r} for run {run_id} got {type(value).__name__} value "
@@ -59,6 +91,8 @@ def check_metric_value(key: str, value: object, run_id: str) -> float:
 
 
 def check_int64(name: str, key: str, value: object, run_id: str) -> int:
+    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
+        return value
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         number = int(value)
         if -(2**63) <= number < 2**63:

@@ -95,13 +95,10 @@ def log_metrics(
     timestamp = (
         now_ms() if timestamp is None else v.check_timestamp("*", timestamp, run_id)
     )
-    checked = [
-        (v.check_key("metric", key, run_id), v.check_metric_value(key, value, run_id))
-        for key, value in metrics.items()
-    ]
-    out = sender()
-    for key, number in checked:
-        out.add_point(run_id, key, number, step, timestamp)
+    keys = list(metrics)
+    v.check_keys("metric", keys, run_id)
+    values = v.check_metric_values(keys, list(metrics.values()), run_id)
+    sender().add_points(run_id, keys, values, step, timestamp)
 
 
 def log_params(run_id: str, params: Mapping[str, Any]) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from runstream.api.deps import StateDep
+from runstream.consumers.registry import registry_blobs
 from runstream.consumers.states import State
 from runstream.registry.documents import BlobReader
 from runstream.registry.entities import HistoryEntry, ModelVersion
@@ -29,8 +30,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _reader(state: State) -> BlobReader:
+    return BlobReader(registry_blobs(state.blobs()))
+
+
 def _view(state: State) -> RegistryView:
-    return RegistryView(BlobReader(state.blobs()))
+    return RegistryView(_reader(state))
 
 
 def version_json(version: ModelVersion) -> dict[str, Any]:
@@ -112,14 +117,14 @@ def search_versions(
 @router.get("/documents")
 def list_documents(state: StateDep) -> dict[str, Any]:
     """Every registered-model document as the projection stored it."""
-    return {"documents": BlobReader(state.blobs()).documents()}
+    return {"documents": _reader(state).documents()}
 
 
 @router.get("/documents/{name}", responses=NOT_FOUND)
 def get_document(state: StateDep, name: str) -> dict[str, Any]:
     """One document as stored, whatever its status: ``positions`` says which
     events it holds, ``rejected`` which it refused and why."""
-    doc = BlobReader(state.blobs()).document(name)
+    doc = _reader(state).document(name)
     if doc is None:
         raise HTTPException(
             status_code=404,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from runstream.blobs import BlobStore
 from runstream.consumers.registry.apply import Document, apply_event
+from runstream.consumers.registry.state_blobs import registry_blobs
 from runstream.errors import StoreError
 from runstream.events import Event
 from runstream.log import Position
@@ -27,7 +28,7 @@ class _BatchDocuments:
     """The documents one batch touches, read once and written once."""
 
     def __init__(self, blobs: BlobStore) -> None:
-        self.blobs = blobs
+        self.blobs = registry_blobs(blobs)
         self.loaded: dict[str, Document | None] = {}
         self.changed: dict[str, Document] = {}
 
@@ -56,7 +57,7 @@ class RegistryProjector:
     """Applies registry events to the documents in ``blobs``."""
 
     def __init__(self, blobs: BlobStore) -> None:
-        self.blobs = blobs
+        self.blobs = registry_blobs(blobs)
 
     def apply(self, batch: Sequence[tuple[Position, Event]]) -> None:
         docs = _BatchDocuments(self.blobs)

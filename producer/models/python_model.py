@@ -58,6 +58,9 @@ class PythonModel:
         )
 
 
+# TODO: code_paths (user modules shipped inside the model) are not copied; a
+# model's class must be importable where it loads, or defined in __main__, which
+# cloudpickle pickles by value.
 def save(
     model: PythonModel,
     folder: Path,

@@ -65,6 +65,8 @@ def local_model_folder(
     )
 
 
+# TODO: a download into a new temporary folder is never removed; pass dst_path
+# to choose (and clean up) where remote models land.
 def _download_run_model(uri: str, dst_path: str | Path | None, api: QueryApi) -> Path:
     run_id, path = parse_runs_uri(uri)
     target = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="model-"))

@@ -42,6 +42,8 @@ class RegistryView:
     def get_registered_model(self, name: str) -> RegisteredModel:
         return model_from(self._doc(name))
 
+    # TODO: search reads every document; thousands of models want an index (a
+    # ClickHouse table beside the documents) instead.
     def search_registered_models(
         self, filter_string: str | None = None, max_results: int = 1000
     ) -> list[RegisteredModel]:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from runstream.blobs import LocalBlobStore
-from runstream.consumers.registry import RegistryProjector
+from runstream.consumers.registry import RegistryProjector, registry_blobs
+from runstream.consumers.states import PrefixedBlobStore
 from runstream.events import REGISTRY_TOPIC, Event, decode, encode
 from runstream.log import Position
 from runstream.registry.documents import BlobReader
@@ -165,3 +166,19 @@ def test_archive_existing_versions_archives_only_the_target_stage(
     assert doc is not None
     stages = {k: v["current_stage"] for k, v in doc["versions"].items()}
     assert stages == {"1": "Archived", "2": "Staging", "3": "Production"}
+
+
+def test_a_replayed_state_builds_its_own_documents(blobs: LocalBlobStore) -> None:
+    # The live documents hold everything; a replay into a state's prefix must
+    # neither start from them nor show them.
+    events = batch(created("m"), version("m", "r1"), version("m", "r2"))
+    RegistryProjector(blobs).apply(events)
+    state = PrefixedBlobStore(blobs, "states/early/")
+    RegistryProjector(state).apply(events[:2])
+
+    replayed = BlobReader(registry_blobs(state)).document("m")
+    assert replayed is not None and sorted(replayed["versions"]) == ["1"]
+    assert blobs.exists("states/early/registry/m.json")
+    assert BlobReader(registry_blobs(state)).document("other") is None
+    RegistryProjector(blobs).apply(batch(created("other"), start=3))
+    assert BlobReader(registry_blobs(state)).document("other") is None
