@@ -34,20 +34,27 @@ class Series:
     y: list[float]
 
 
+# (run_id, key, rank); rank is None when every rank's points are merged.
+SeriesKey = tuple[str, str, int | None]
+_MERGED = -1
+
+
 def series_many(
     store: ClickHouseStore,
     run_ids: Sequence[str],
     keys: Sequence[str],
     x_axis: str,
     max_points: int,
-) -> dict[tuple[str, str], Series]:
-    """The series of every (run, key) pair that has points, each sorted by
-    ``x_axis`` and reduced to ``max_points`` when longer: one pass over the data
-    for all of them, and a second one only for the short series."""
+    per_rank: bool = False,
+) -> dict[SeriesKey, Series]:
+    """The series of every (run, key) that has points (and every rank of it when
+    ``per_rank``), each sorted by ``x_axis`` and reduced to ``max_points`` when
+    longer: one pass over the data for all of them, and a second one only for
+    the short series."""
     if not run_ids or not keys:
         return {}
     x_column, tie_column = SORT_KEYS[x_axis]
-    table = store.table("metrics")
+    rank = "rank" if per_rank else f"toInt32({_MERGED})"
     where = "WHERE run_id IN {run_ids:Array(String)} AND key IN {keys:Array(String)}"
     parameters = {
         "run_ids": list(run_ids),
@@ -57,24 +64,23 @@ def series_many(
 
     # The function sorts by x itself and always keeps the first and last points.
     reduced = store.query(
-        "SELECT run_id, key, count() AS n, "
+        f"SELECT run_id, key, {rank} AS rank_group, count() AS n, "
         "largestTriangleThreeBuckets({max_points:UInt64})"
-        f"({x_column}, value) AS points FROM {table} FINAL {where} "
-        "GROUP BY run_id, key",
+        f"({x_column}, value) AS points FROM {store.table('metrics')} FINAL {where} "
+        "GROUP BY run_id, key, rank_group",
         parameters,
     )
-    found: dict[tuple[str, str], Series] = {}
-    short: list[tuple[str, str]] = []
+    found: dict[SeriesKey, Series] = {}
+    short: list[tuple[str, str, int]] = []
     for row in reduced:
-        pair = (row["run_id"], row["key"])
         if row["n"] <= max_points:
-            short.append(pair)
+            short.append((row["run_id"], row["key"], row["rank_group"]))
             continue
         x = [int(p[0]) for p in row["points"]]
         y = [p[1] for p in row["points"]]
-        found[pair] = Series(row["n"], True, x, y)
+        found[_series_key(row)] = Series(row["n"], True, x, y)
     if short:
-        found.update(_exact(store, short, x_column, tie_column))
+        found.update(_exact(store, short, rank, x_column, tie_column))
     logger.debug(
         "series runs=%d keys=%d found=%d downsampled=%d",
         len(run_ids),
@@ -85,27 +91,34 @@ def series_many(
     return found
 
 
+def _series_key(row: dict[str, Any]) -> SeriesKey:
+    rank = row["rank_group"]
+    return (row["run_id"], row["key"], None if rank == _MERGED else rank)
+
+
 def _exact(
     store: ClickHouseStore,
-    pairs: Sequence[tuple[str, str]],
+    groups: Sequence[tuple[str, str, int]],
+    rank: str,
     x_column: str,
     tie_column: str,
-) -> dict[tuple[str, str], Series]:
+) -> dict[SeriesKey, Series]:
     # Sorting the array itself, not a subquery, is what guarantees the order.
     rows = store.query(
-        "SELECT run_id, key, arrayMap(p -> p.1, points) AS x, "
+        "SELECT run_id, key, rank_group, arrayMap(p -> p.1, points) AS x, "
         "arrayMap(p -> p.3, points) AS y FROM ("
-        f"SELECT run_id, key, arraySort(groupArray(({x_column}, {tie_column}, value))) "
-        f"AS points FROM {store.table('metrics')} FINAL "
+        f"SELECT run_id, key, {rank} AS rank_group, "
+        f"arraySort(groupArray(({x_column}, {tie_column}, value))) AS points "
+        f"FROM {store.table('metrics')} FINAL "
         "WHERE (run_id, key) IN {pairs:Array(Tuple(String, String))} "
-        "GROUP BY run_id, key)",
-        {"pairs": list(pairs)},
+        "GROUP BY run_id, key, rank_group)",
+        {"pairs": sorted({(r, k) for r, k, _ in groups})},
     )
+    wanted = set(groups)
     return {
-        (row["run_id"], row["key"]): Series(
-            len(row["x"]), False, list(row["x"]), list(row["y"])
-        )
+        _series_key(row): Series(len(row["x"]), False, list(row["x"]), list(row["y"]))
         for row in rows
+        if (row["run_id"], row["key"], row["rank_group"]) in wanted
     }
 
 

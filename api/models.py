@@ -62,6 +62,9 @@ class RunList(BaseModel):
 class MetricSeries(BaseModel):
     run_id: str
     key: str
+    rank: int | None = Field(
+        default=None, description="the writer's rank; null: every rank merged"
+    )
     x_axis: XAxis
     total_points: int = Field(description="points stored for this run and key")
     downsampled: bool = Field(

@@ -108,7 +108,7 @@ def metric_series(
     """The points of one metric sorted by ``x_axis``; above ``max_points`` they are
     reduced in ClickHouse, so a long history never travels whole."""
     found = series_many(store, [run_id], [key], x_axis, max_points)
-    return found.get((run_id, key), Series(0, False, [], []))
+    return found.get((run_id, key, None), Series(0, False, [], []))
 
 
 def list_artifacts(

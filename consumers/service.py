@@ -69,6 +69,8 @@ class ProjectionService:
         if running:
             self._stop.set()
             self._thread.join()  # type: ignore[union-attr]
+            # Paused is not dead: health must not turn degraded for a swap.
+            self._thread = None
         try:
             yield
         finally:

@@ -111,13 +111,16 @@ class ApiClient:
         keys: list[str],
         max_points: int,
         x_axis: XAxis = "step",
+        per_rank: bool = False,
     ) -> list[dict[str, Any]]:
-        """Many series in one request: each key of each run that has points."""
+        """Many series in one request: each key of each run that has points, and
+        with ``per_rank`` one for each rank that wrote it."""
         params = {
             "run_id": run_ids,
             "key": keys,
             "max_points": max_points,
             "x_axis": x_axis,
+            "per_rank": per_rank,
         }
         return list(self._get_json("/metrics", params=params)["series"])
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from runstream.dashboard import nav
-from runstream.dashboard.charts import Line, lines_caption, lines_figure
+from runstream.dashboard.charts import lines_caption, lines_figure
 from runstream.dashboard.client import ApiClient, ApiError
 from runstream.dashboard.compare_figures import (
     compare_frame,
@@ -19,7 +19,12 @@ from runstream.dashboard.compare_figures import (
     param_scatter,
     run_label,
 )
-from runstream.dashboard.run_charts import CHARTS_PER_ROW, chart_options, fetch_series
+from runstream.dashboard.run_charts import (
+    CHARTS_PER_ROW,
+    chart_options,
+    fetch_series,
+    lines_of,
+)
 from runstream.dashboard.series import api_axis
 from runstream.settings import DashboardSettings
 
@@ -89,7 +94,14 @@ def _overlaid_charts(
     if not chosen:
         return
     ids = [run["run_id"] for run in runs]
-    fetched = fetch_series(client, ids, chosen, max_points, api_axis(options.x_mode))
+    fetched = fetch_series(
+        client,
+        ids,
+        chosen,
+        max_points,
+        api_axis(options.x_mode),
+        per_rank=options.per_rank,
+    )
     if isinstance(fetched, ApiError):
         st.warning(f"Could not fetch the series: {fetched}")
         return
@@ -97,9 +109,12 @@ def _overlaid_charts(
         row = chosen[start : start + CHARTS_PER_ROW]
         for column, key in zip(st.columns(CHARTS_PER_ROW), row, strict=False):
             lines = [
-                Line(run_label(run), fetched[(run["run_id"], key)], run["start_time"])
+                line
                 for run in runs
                 if (run["run_id"], key) in fetched
+                for line in lines_of(
+                    run_label(run), fetched[(run["run_id"], key)], run["start_time"]
+                )
             ]
             with column:
                 figure = lines_figure(key, lines, options, tz)

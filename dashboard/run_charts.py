@@ -55,7 +55,8 @@ def chart_options(prefix: str = "") -> ChartOptions:
         "Per rank",
         value=True,
         key=f"{prefix}per_rank",
-        help="Draw rank0/x, rank1/x, ... as lines of one chart x.",
+        help="A line per rank: for a key that several ranks logged, and for "
+        "rank0/x, rank1/x, ... drawn together as one chart x.",
     )
     return ChartOptions(x_mode=x_mode, smoothing=weight, log_y=log, per_rank=ranks)
 
@@ -96,7 +97,12 @@ def _draw_grid(
 ) -> None:
     specs = chart_specs(keys, options.per_rank)
     fetched = fetch_series(
-        client, [run["run_id"]], list(keys), max_points, api_axis(options.x_mode)
+        client,
+        [run["run_id"]],
+        list(keys),
+        max_points,
+        api_axis(options.x_mode),
+        per_rank=options.per_rank,
     )
     if isinstance(fetched, ApiError):
         st.warning(f"Could not fetch the series: {fetched}")
@@ -116,24 +122,43 @@ def fetch_series(
     keys: list[str],
     max_points: int,
     x_axis: Any,
-) -> dict[tuple[str, str], dict[str, Any]] | ApiError:
-    """Every (run, key) series in one request, or the error it raised."""
+    per_rank: bool = False,
+) -> dict[tuple[str, str], list[dict[str, Any]]] | ApiError:
+    """Every (run, key)'s series (one per rank with ``per_rank``) in one request,
+    or the error it raised."""
     try:
-        found = client.series(run_ids, keys, max_points=max_points, x_axis=x_axis)
+        found = client.series(
+            run_ids, keys, max_points=max_points, x_axis=x_axis, per_rank=per_rank
+        )
     except ApiError as exc:
         return exc
-    return {(s["run_id"], s["key"]): s for s in found}
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for series in found:
+        grouped.setdefault((series["run_id"], series["key"]), []).append(series)
+    return grouped
+
+
+def lines_of(
+    label: str, found: list[dict[str, Any]], start_ms: int | None
+) -> list[Line]:
+    """A line per series; when ranks wrote the key apart, each rank's is labelled."""
+    if len(found) == 1:
+        return [Line(label, found[0], start_ms)]
+    return [Line(f"{label} · rank {s['rank']}", s, start_ms) for s in found]
 
 
 def _draw(
     spec: ChartSpec,
-    series: dict[str, dict[str, Any]],
+    series: dict[str, list[dict[str, Any]]],
     start_ms: int | None,
     options: ChartOptions,
     tz: ZoneInfo,
 ) -> None:
     lines = [
-        Line(label, series[key], start_ms) for label, key in spec.lines if key in series
+        line
+        for label, key in spec.lines
+        if key in series
+        for line in lines_of(label, series[key], start_ms)
     ]
     if not lines:
         st.caption(f"{spec.title}: no points yet")

@@ -75,27 +75,31 @@ def get_metric_histories(
         ),
     ] = 1000,
     x_axis: XAxis = "step",
+    per_rank: Annotated[
+        bool,
+        Query(description="a series per rank of each key, not every rank merged"),
+    ] = False,
 ) -> MetricSeriesList:
-    """The series of every given key of every given run, in one pass; pairs
-    without points are left out. Ordered by run as given, then by key."""
+    """The series of every given key of every given run, in one pass; those
+    without points are left out. Ordered by run as given, then key and rank."""
     if len(run_id) * len(key) > MAX_SERIES:
         raise InvalidInputError(
             f"{len(run_id)} runs x {len(key)} keys asks for more than {MAX_SERIES} "
             "series; ask for fewer keys or runs at a time"
         )
-    found = series_many(state.store, run_id, key, x_axis, max_points)
+    found = series_many(state.store, run_id, key, x_axis, max_points, per_rank)
+    order = {r: i for i, r in enumerate(dict.fromkeys(run_id))}
     series = [
         MetricSeries(
             run_id=r,
             key=k,
+            rank=rank,
             x_axis=x_axis,
-            total_points=found[(r, k)].total_points,
-            downsampled=found[(r, k)].downsampled,
-            x=found[(r, k)].x,
-            y=[metric_value(value) for value in found[(r, k)].y],
+            total_points=found[(r, k, rank)].total_points,
+            downsampled=found[(r, k, rank)].downsampled,
+            x=found[(r, k, rank)].x,
+            y=[metric_value(value) for value in found[(r, k, rank)].y],
         )
-        for r in dict.fromkeys(run_id)
-        for k in sorted(set(key))
-        if (r, k) in found
+        for r, k, rank in sorted(found, key=lambda s: (order[s[0]], s[1], s[2] or 0))
     ]
     return MetricSeriesList(series=series)
