@@ -9,14 +9,16 @@ from dataclasses import dataclass
 class Row:
     workload: str
     runstream: float
-    mlflow: float
+    mlflow: float | None
     higher_is_better: bool
     target: float | None = None
     note: str = ""
 
     @property
-    def ratio(self) -> float:
+    def ratio(self) -> float | None:
         """How many times better runstream is (above 1 is better)."""
+        if self.mlflow is None:
+            return None
         if self.higher_is_better:
             return self.runstream / self.mlflow if self.mlflow else float("inf")
         return self.mlflow / self.runstream if self.runstream else float("inf")
@@ -54,8 +56,10 @@ def render(rows: list[Row], environment: list[str]) -> str:
         "|---|---:|---:|---:|---|---|",
     ]
     for row in rows:
+        peer = "—" if row.mlflow is None else _figure(row.mlflow)
+        ratio = "—" if row.ratio is None else f"{row.ratio:,.1f}×"
         lines.append(
-            f"| {row.workload} | {_figure(row.runstream)} | {_figure(row.mlflow)} "
-            f"| {row.ratio:,.1f}× | {row.meets_target} | {row.note} |"
+            f"| {row.workload} | {_figure(row.runstream)} | {peer} "
+            f"| {ratio} | {row.meets_target} | {row.note} |"
         )
     return "\n".join(lines) + "\n"

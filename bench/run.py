@@ -25,11 +25,13 @@ from bench.report import Row, render  # noqa: E402
 FULL = {"single": 200_000, "batches": 1_000_000, "one_run": 1_000_000,
         "long": 1_000_000, "fresh_s": 10, "search_runs": 10_000,
         "mlflow_single": 500, "mlflow_batches": 50_000, "mlflow_history": 100_000,
-        "mlflow_search_runs": 1_000, "repeats": 3}  # fmt: skip
+        "mlflow_search_runs": 1_000, "memory_points": 10_000_000,
+        "repeats": 3}  # fmt: skip
 QUICK = {"single": 20_000, "batches": 100_000, "one_run": 100_000,
          "long": 100_000, "fresh_s": 3, "search_runs": 500,
          "mlflow_single": 100, "mlflow_batches": 5_000, "mlflow_history": 5_000,
-         "mlflow_search_runs": 100, "repeats": 1}  # fmt: skip
+         "mlflow_search_runs": 100, "memory_points": 1_000_000,
+         "repeats": 1}  # fmt: skip
 
 
 def median(repeats: int, measure: Callable[[], dict[str, float]]) -> dict[str, float]:
@@ -49,6 +51,8 @@ def measure_runstream(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
         out["reading"] = runstream_side.reading(server, run_id, repeats=5)
         out["freshness"] = runstream_side.freshness(server, sizes["fresh_s"], 100_000)
         out["search"] = runstream_side.search(server, sizes["search_runs"], 5)
+        out["replay"] = runstream_side.replay(server)
+    out["memory"] = runstream_side.sdk_memory(sizes["memory_points"])
     return out
 
 

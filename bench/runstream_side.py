@@ -3,6 +3,7 @@ process owns the store, and this process logs through the SDK into its log."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -208,3 +209,42 @@ def search(server: Server, runs: int, repeats: int) -> dict[str, float]:
         "search_s": sorted(timings)[len(timings) // 2],
         "matched": len(answer.json()["runs"]),
     }
+
+
+def replay(server: Server) -> dict[str, float]:
+    """Rebuild every projection from the start of the log beside the live one."""
+    answer = httpx.post(
+        f"{server.url}/api/v1/replays",
+        json={"into": f"bench{time.time_ns()}"},
+        timeout=60,
+    )
+    answer.raise_for_status()
+    replay_id = answer.json()["replay_id"]
+    report: dict[str, object] = {}
+
+    def finished() -> bool:
+        report.update(server.get(f"/api/v1/replays/{replay_id}").json())
+        return report["phase"] in ("done", "failed")
+
+    wait_until(finished, 1800, "the replay")
+    if report["phase"] != "done":
+        raise RuntimeError(f"replay failed: {report.get('error')}")
+    return {
+        "events_per_s": float(report["events_per_s"]),  # type: ignore[arg-type]
+        "points_per_s": float(report["points_per_s"]),  # type: ignore[arg-type]
+        "points": float(report["points_applied"]),  # type: ignore[arg-type]
+    }
+
+
+def sdk_memory(points: int) -> dict[str, float]:
+    """Peak memory of a process logging ``points`` while the log is down."""
+    script = Path(__file__).with_name("sdk_memory.py")
+    done = subprocess.run(
+        [sys.executable, str(script), str(points)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
