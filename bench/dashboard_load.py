@@ -28,6 +28,7 @@ import clickhouse_connect
 import httpx
 
 import runstream
+from runstream.consumers.clickhouse import ClickHouseStore
 
 CHUNK_ROWS = 25_000_000
 CHROMIUM = "/usr/bin/chromium"
@@ -55,10 +56,7 @@ def log_run(home: Path) -> str:
 def fill(home: Path, run_id: str, keys: int, points: int) -> None:
     """``keys`` x ``points`` rows straight into the projection tables."""
     client = clickhouse_connect.get_client(interface="chdb", path=str(home / "chdb"))
-    from runstream.consumers.clickhouse.schema import create_statements
-
-    for statement in create_statements("runstream"):
-        client.command(statement)
+    ClickHouseStore(client, "runstream").create_tables()
     have = client.query(
         "SELECT count() FROM runstream.metrics WHERE run_id = {r:String}",
         parameters={"r": run_id},
@@ -70,7 +68,8 @@ def fill(home: Path, run_id: str, keys: int, points: int) -> None:
         # Point n belongs to key n % keys at step n // keys: every key grows
         # together, as a training loop logs them.
         client.command(
-            "INSERT INTO runstream.metrics SELECT {r:String}, "
+            "INSERT INTO runstream.metrics (run_id, key, step, timestamp, value) "
+            "SELECT {r:String}, "
             f"concat('metric_', leftPad(toString(number % {keys}), 3, '0')), "
             f"intDiv(number, {keys}), 1700000000000 + intDiv(number, {keys}) * 10, "
             f"exp(-intDiv(number, {keys}) / {points / 5}) + (number % {keys}) / 1000"

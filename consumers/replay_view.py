@@ -26,6 +26,7 @@ Slot = tuple[str, int]
 
 _POSITION = re.compile(r"^(?:(?P<topic>[^:\s]+):)?(?P<partition>\d+):(?P<offset>\d+)$")
 _EPOCH_MS = re.compile(r"^\d{10,}$")
+REPLAY_BATCH_RECORDS = 20_000
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,11 @@ class _ReplayConsumer:
         self.inner = inner
 
     def poll(self, max_records: int, timeout_s: float) -> list[LogRecord]:
+        # Larger batches than the live consumer's: a replay is all backlog, and
+        # each batch costs a few inserts whatever its size.
         kept = []
-        for record in self.inner.poll(max_records, timeout_s):
+        batch = max(max_records, REPLAY_BATCH_RECORDS)
+        for record in self.inner.poll(batch, timeout_s):
             at = record.position
             slot = (at.topic, at.partition)
             self.view.read_to[slot] = max(self.view.read_to.get(slot, 0), at.offset + 1)

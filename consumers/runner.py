@@ -180,6 +180,9 @@ class ProjectionRunner:
                 for p in positions
             )
 
+        wake = getattr(self.consumer, "wake", None)
+        if wake is not None:
+            wake()
         with self._applied_moved:
             return self._applied_moved.wait_for(applied, timeout=timeout_s)
 

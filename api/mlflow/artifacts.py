@@ -64,8 +64,7 @@ async def upload(service: ServiceDep, path: str, request: Request) -> JSONRespon
 
 @proxy.delete("/artifacts/{path:path}")
 def delete(path: str) -> JSONResponse:
-    # TODO: deleting needs a delete in every blob store and an event that takes
-    # the file out of the run's artifact index.
+    # TODO: deleting needs BlobStore.delete and an event that unindexes the file.
     raise MlflowError(
         NOT_IMPLEMENTED,
         f"deleting artifacts ({path!r}) is not supported by runstream yet; "

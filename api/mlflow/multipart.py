@@ -131,8 +131,7 @@ def _target(artifact_path: str, local_path: str) -> artifact_store.Location:
     return artifact_store.locate(f"{folder}/{name}" if folder else name)
 
 
-# TODO: parts wait on this process's disk; several API processes behind one
-# address would need them in the blob store.
+# TODO: parts wait on this process's disk; several API processes need shared parts.
 def _folder(service: ProjectionService, upload_id: str) -> Path:
     return service.settings.home / "mlflow-uploads" / upload_id
 

@@ -205,6 +205,7 @@ class SqliteConsumer:
         self._next = {
             (t, p): o for t in topics for p, o in log.committed(group_id, t).items()
         }
+        self._woken = threading.Event()
 
     def poll(self, max_records: int, timeout_s: float) -> list[LogRecord]:
         deadline = time.monotonic() + timeout_s
@@ -220,7 +221,13 @@ class SqliteConsumer:
                     batch.extend(records)
             if batch or time.monotonic() >= deadline:
                 return batch
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+            self._woken.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+            self._woken.clear()
+
+    def wake(self) -> None:
+        """Look for new records now rather than at the next tick: a writer in this
+        process that waits for its own events calls this after appending."""
+        self._woken.set()
 
     def commit(self, positions: Sequence[Position]) -> None:
         self.log.commit(self.group_id, positions)

@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 
 import runstream
 from runstream.consumers.service import ProjectionService
+from runstream.events import TRACKING_TOPIC, Event, encode
+from runstream.log import Record
 
 
 @pytest.fixture
@@ -116,3 +118,35 @@ def test_the_export_has_every_point_as_csv_or_parquet(
         f"/api/v1/runs/{two_runs[0]}/export/metrics", params={"key": "nope"}
     )
     assert unknown.status_code == 400
+
+
+def test_a_key_that_two_ranks_wrote_comes_per_rank_or_merged(
+    client: TestClient, service: ProjectionService
+) -> None:
+    with runstream.start_run() as run:
+        runstream.log_metric("loss", 1.0, step=0)
+    runstream.flush()
+    rid = run.info.run_id
+    points = {
+        "run_id": rid,
+        "names": ["loss"],
+        "name_index": [0, 0],
+        "values": [2.0, 3.0],
+        "steps": [1, 2],
+        "timestamps": [1, 2],
+        "rank": 1,
+    }
+    service.log.append(
+        [Record(TRACKING_TOPIC, rid, encode(Event("MetricsLogged", points)))]
+    )
+    service.catch_up()
+
+    def series(per_rank: bool) -> list[tuple[int | None, list[int]]]:
+        answer = client.get(
+            "/api/v1/metrics",
+            params={"run_id": rid, "key": "loss", "per_rank": per_rank},
+        ).json()["series"]
+        return [(s["rank"], s["x"]) for s in answer]
+
+    assert series(per_rank=False) == [(None, [0, 1, 2])]
+    assert series(per_rank=True) == [(0, [0]), (1, [1, 2])]

@@ -26,6 +26,7 @@ def test_short_series_comes_back_whole_and_sorted(
     assert response.json() == {
         "run_id": run.info.run_id,
         "key": "rank0/loss",
+        "rank": None,
         "x_axis": "step",
         "total_points": 3,
         "downsampled": False,
