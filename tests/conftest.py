@@ -12,6 +12,7 @@ from pathlib import Path
 
 import clickhouse_connect
 import pytest
+from live_api import serve_api
 from realservers import Server
 from realservers import start as start_server
 
@@ -83,3 +84,21 @@ def minio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_server("minio", tmp_path_factory.mktemp("minio"))
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def default_experiment() -> Iterator[None]:
+    """The SDK keeps the active experiment per process; put the default back so a
+    test that sets one does not move another test's runs."""
+    yield
+    runstream.set_experiment(experiment_id="0")
+
+
+@pytest.fixture
+def api_url(
+    service: ProjectionService, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The URL of a query API over ``service``; RUNSTREAM_API_URL points at it."""
+    with serve_api(service) as url:
+        monkeypatch.setenv("RUNSTREAM_API_URL", url)
+        yield url

@@ -1,9 +1,9 @@
 """MLflow's REST API on runstream: unchanged ``mlflow`` code runs against it with
 ``MLFLOW_TRACKING_URI=http://<runstream>:5000``.
 
-Tracking lives under ``/api/2.0/mlflow`` (and ``/ajax-api/2.0/mlflow``, the
-prefix MLflow's web UI uses), the artifact proxy under
-``/api/2.0/mlflow-artifacts``. Every write becomes events on the log and answers
+Tracking and the Model Registry live under ``/api/2.0/mlflow`` (and
+``/ajax-api/2.0/mlflow``, the prefix MLflow's web UI uses), the artifact proxy
+under ``/api/2.0/mlflow-artifacts``. Every write becomes events on the log and answers
 once the projection applied them (``writes``); errors answer in MLflow's shape
 (``errors``). Paths under these prefixes that runstream does not serve answer
 ``ENDPOINT_NOT_FOUND``, which the client reports as such.
@@ -19,8 +19,10 @@ from runstream.api.mlflow import (
     artifacts,
     experiments,
     metrics,
+    model_versions,
     models,
     multipart,
+    registry,
     run_data,
     runs,
 )
@@ -28,7 +30,6 @@ from runstream.api.mlflow.errors import ENDPOINT_NOT_FOUND, MlflowError, MlflowR
 
 logger = logging.getLogger(__name__)
 
-# TODO: the registry endpoints (registered models, versions, aliases) await issue 6.
 # TODO: traces, prompts, scorers, webhooks and evaluation datasets are not served.
 
 TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
@@ -41,6 +42,8 @@ TRACKING_ROUTERS = (
     metrics.router,
     artifacts.router,
     models.router,
+    registry.router,
+    model_versions.router,
 )
 ARTIFACT_ROUTERS = (artifacts.proxy, multipart.router)
 

@@ -11,6 +11,7 @@ carrying the same ``error_code``. Every route of this package is an
     NotFoundError               -> RESOURCE_DOES_NOT_EXIST  404
     AlreadyExistsError          -> RESOURCE_ALREADY_EXISTS  400
     StoreError, EventLogError   -> TEMPORARILY_UNAVAILABLE  503 (the client retries)
+    ProjectionTimeoutError      -> TEMPORARILY_UNAVAILABLE  503
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from runstream.errors import (
     EventLogError,
     InvalidInputError,
     NotFoundError,
+    ProjectionTimeoutError,
     StoreError,
 )
 
@@ -109,6 +111,9 @@ def translate(error: Exception) -> MlflowError | None:
             TEMPORARILY_UNAVAILABLE,
             f"{error}; the store is unavailable, see GET /api/v1/health and retry",
         )
+    if isinstance(error, ProjectionTimeoutError):
+        # The event is on the log; the registry projection is only behind.
+        return MlflowError(TEMPORARILY_UNAVAILABLE, str(error))
     return None
 
 

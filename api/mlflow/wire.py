@@ -242,3 +242,82 @@ class SearchModels(Message):
 class ModelArtifacts(Message):
     artifact_directory_path: str | None = None
     page_token: str | None = None
+
+
+# -- model registry ------------------------------------------------------------------
+
+
+class ModelName(Message):
+    name: str
+
+
+class CreateRegisteredModel(ModelName):
+    tags: list[KeyValue] = []
+    description: str = ""
+
+
+class RenameRegisteredModel(ModelName):
+    new_name: str
+
+
+class UpdateRegisteredModel(ModelName):
+    description: str = ""
+
+
+class SearchRegistry(Message):
+    filter: str | None = None
+    max_results: int = 100
+    order_by: list[str] = []
+    page_token: str | None = None
+
+
+class LatestVersions(ModelName):
+    stages: list[str] = []
+
+
+class ModelTag(ModelName):
+    key: str
+    value: str = ""
+
+
+class ModelTagKey(ModelName):
+    key: str
+
+
+class AliasRef(ModelName):
+    alias: str
+
+
+class SetAlias(AliasRef):
+    version: str
+
+
+class VersionRef(ModelName):
+    version: str
+
+
+class CreateModelVersion(ModelName):
+    source: str = ""
+    run_id: str = ""
+    tags: list[KeyValue] = []
+    run_link: str = ""
+    description: str = ""
+    model_id: str = ""
+
+
+class UpdateModelVersion(VersionRef):
+    description: str = ""
+
+
+class TransitionStage(VersionRef):
+    stage: str
+    archive_existing_versions: bool = False
+
+
+class VersionTag(VersionRef):
+    key: str
+    value: str = ""
+
+
+class VersionTagKey(VersionRef):
+    key: str
