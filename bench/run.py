@@ -52,6 +52,14 @@ def measure_runstream(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
         out["freshness"] = runstream_side.freshness(server, sizes["fresh_s"], 100_000)
         out["search"] = runstream_side.search(server, sizes["search_runs"], 5)
         out["replay"] = runstream_side.replay(server)
+        # The official mlflow client, unchanged, against runstream's MLflow API.
+        python = mlflow_peer.ensure_venv()
+        out["mlflow_client"] = median(
+            r,
+            lambda: mlflow_peer.run_workload(
+                python, server.url, "batches", n=sizes["mlflow_batches"]
+            ),
+        )
     out["memory"] = runstream_side.sdk_memory(sizes["memory_points"])
     return out
 
