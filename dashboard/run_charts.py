@@ -82,9 +82,12 @@ def render_charts(
         st.info("Pick metric keys above to draw their charts.")
     if selected:
         _draw_grid(client, run, selected, options, tz, max_points)
-    if system_keys:
-        with st.expander(f"System metrics ({len(system_keys):,})"):
-            _draw_grid(client, run, system_keys, options, tz, max_points)
+    # A toggle, not an expander: a collapsed expander still draws its charts, and
+    # their series would be fetched on every refresh.
+    if system_keys and st.toggle(
+        f"System metrics ({len(system_keys):,})", key=f"system_{run_id}"
+    ):
+        _draw_grid(client, run, system_keys, options, tz, max_points)
 
 
 def _draw_grid(

@@ -71,7 +71,10 @@ def replay(
     ] = False,
 ) -> None:
     """Rebuild every projection from the start of the log into fresh tables and swap
-    them in, or build the state as of --until beside the live one (--into)."""
+    them in, or build the state as of --until beside the live one (--into).
+
+    When a server answers at RUNSTREAM_API_URL it replays its own data, in its
+    process; otherwise the store under --home is opened here."""
     overrides: dict[str, object] = {} if home is None else {"home": home}
     settings = load_settings(**overrides)
     request = {"into": into, "until": until, "replace": replace}

@@ -24,6 +24,7 @@ from runstream.api.mlflow.errors import MlflowRoute
 from runstream.api.mlflow.registry import (
     LOGGED_MODEL_SCHEME,
     ClientDep,
+    client_filter,
     logged_model_id,
     ordered,
     page,
@@ -55,12 +56,16 @@ def create_version(
         f"{LOGGED_MODEL_SCHEME}{body.model_id}" if body.model_id else ""
     )
     # TODO: a model_id sent beside a source of another kind is not kept.
+    run_id = body.run_id or None
     model_id = logged_model_id(source)
     if model_id is not None:
-        lookup.require_model(service.store, model_id)
+        row = lookup.require_model(service.store, model_id)
+        # A logged model's lineage is the run that logged it, when the client
+        # names no run of its own.
+        run_id = run_id or row.get("source_run_id") or None
     tags = {tag.key: tag.value for tag in body.tags}
     version = client.create_model_version(
-        body.name, source, body.run_id or None, tags, body.description
+        body.name, source, run_id, tags, body.description
     )
     logger.info(
         "model version created name=%s version=%d", version.name, version.version
@@ -93,7 +98,7 @@ def delete_version(client: ClientDep, body: wire.VersionRef) -> JSONResponse:
 def search_versions(
     client: ClientDep, query: Annotated[wire.SearchRegistry, Query()]
 ) -> dict[str, Any]:
-    versions = client.search_model_versions(query.filter, _ALL)
+    versions = client.search_model_versions(client_filter(query.filter), _ALL)
     versions = ordered(versions, query.order_by, _VERSION_ORDER)
     rows, token = page(
         versions, query.max_results, query.page_token, MAX_VERSION_RESULTS
@@ -140,4 +145,3 @@ def set_version_tag(client: ClientDep, body: wire.VersionTag) -> JSONResponse:
 def delete_version_tag(client: ClientDep, body: wire.VersionTagKey) -> JSONResponse:
     client.delete_model_version_tag(body.name, body.version, body.key)
     return answer({})
-

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
@@ -40,6 +41,13 @@ _WRITER_ATTRIBUTE = "mlflow_registry_writer"
 _ALL = 10**9
 
 Item = TypeVar("Item", ModelVersion, RegisteredModel)
+
+# The client adds this clause to every registered-model search to leave out
+# prompts; runstream keeps no prompts, so it holds for every model.
+_NOT_A_PROMPT = re.compile(
+    r"\s*(?:\bAND\s+)?tags?\.`mlflow\.prompt\.is_prompt`\s*!=\s*'true'\s*",
+    re.IGNORECASE,
+)
 
 
 def registry_client(request: Request, service: ServiceDep) -> RegistryClient:
@@ -86,11 +94,13 @@ def version_json(version: ModelVersion) -> dict[str, Any]:
         "current_stage": version.current_stage,
         "description": version.description or "",
         "source": version.source,
-        "run_id": version.run_id or "",
         "status": version.status,
         "tags": tags_json(version.tags),
         "aliases": list(version.aliases),
     }
+    # The client tells a version without a run by the field's absence.
+    if version.run_id:
+        found["run_id"] = version.run_id
     model_id = logged_model_id(version.source)
     if model_id is not None:
         found["model_id"] = model_id
@@ -113,6 +123,12 @@ def model_json(model: RegisteredModel) -> dict[str, Any]:
 
 
 # -- ordering and paging -------------------------------------------------------------
+
+
+def client_filter(text: str | None) -> str | None:
+    """The search filter without the clause the client adds to skip prompts."""
+    # TODO: prompts (tag mlflow.prompt.is_prompt = 'true') are not served.
+    return _NOT_A_PROMPT.sub("", text) if text else text
 
 
 def ordered(
@@ -209,7 +225,7 @@ def delete_model(client: ClientDep, body: wire.ModelName) -> JSONResponse:
 def search_models(
     client: ClientDep, query: Annotated[wire.SearchRegistry, Query()]
 ) -> dict[str, Any]:
-    models = client.search_registered_models(query.filter, _ALL)
+    models = client.search_registered_models(client_filter(query.filter), _ALL)
     models = ordered(models, query.order_by, _MODEL_ORDER)
     rows, token = page(models, query.max_results, query.page_token, MAX_MODEL_RESULTS)
     found: dict[str, Any] = {"registered_models": [model_json(m) for m in rows]}

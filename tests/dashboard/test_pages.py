@@ -19,6 +19,8 @@ from runstream.consumers.clickhouse import ClickHouseStore
 from runstream.consumers.replay import Replay
 from runstream.consumers.service import ProjectionService
 from runstream.consumers.states import StateCatalog
+from runstream.events import TRACKING_TOPIC, Event, encode
+from runstream.log import Record
 
 OpenPage = Callable[..., AppTest]
 
@@ -238,3 +240,49 @@ def test_a_replayed_state_is_read_on_every_page(
         assert "Reading state **earlier**" in at.sidebar.info[0].value
     finally:
         catalog.drop("earlier")
+
+
+def test_a_key_several_ranks_wrote_gets_a_line_per_rank(
+    api_url: str, log_path: Path, service: ProjectionService, open_page: OpenPage
+) -> None:
+    with runstream.start_run(run_name="ranks") as run:
+        runstream.log_metric("loss", 1.0, step=0)
+    runstream.flush()
+    rid = run.info.run_id
+    points = {
+        "run_id": rid,
+        "names": ["loss"],
+        "name_index": [0],
+        "values": [2.0],
+        "steps": [0],
+        "timestamps": [1],
+        "rank": 1,
+    }
+    event = Event("MetricsLogged", points)
+    service.log.append([Record(TRACKING_TOPIC, rid, encode(event))])
+    service.catch_up()
+
+    at = open_page(run=rid)
+    [loss] = chart_specs(at)
+    assert [t["name"] for t in loss["data"]] == ["loss · rank 0", "loss · rank 1"]
+
+    at.toggle(key="per_rank").set_value(False).run()
+    [merged] = chart_specs(at)
+    assert len(merged["data"]) == 1
+
+
+def test_system_metrics_are_drawn_only_when_asked(
+    api_url: str, log_path: Path, service: ProjectionService, open_page: OpenPage
+) -> None:
+    with runstream.start_run(run_name="with-system") as run:
+        runstream.log_metric("loss", 1.0, step=0)
+        runstream.log_metric("system/cpu_utilization_percentage", 50.0, step=0)
+    runstream.flush()
+    service.catch_up()
+
+    at = open_page(run=run.info.run_id)
+    assert [s["layout"]["title"]["text"] for s in chart_specs(at)] == ["loss"]
+
+    at.toggle(key=f"system_{run.info.run_id}").set_value(True).run()
+    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    assert titles == ["loss", "system/cpu_utilization_percentage"]

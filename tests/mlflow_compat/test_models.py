@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import mlflow
 import numpy as np
 import pytest
@@ -105,12 +104,3 @@ def test_logged_model_tags_and_delete(client: MlflowClient) -> None:
     with pytest.raises(MlflowException) as missing:
         client.get_logged_model(model.model_id)
     assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
-
-
-def test_unserved_registry_says_so(tracking_uri: str) -> None:
-    # TODO: replace with registry workflows once the registry endpoints exist.
-    answer = httpx.post(
-        f"{tracking_uri}/api/2.0/mlflow/registered-models/create", json={"name": "m"}
-    )
-    assert answer.status_code == 404
-    assert answer.json()["error_code"] == "ENDPOINT_NOT_FOUND"
