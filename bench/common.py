@@ -25,5 +25,5 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> float:
     while time.perf_counter() - started < timeout_s:
         if check():
             return time.perf_counter() - started
-        time.sleep(0.01)
+        time.sleep(0.05)
     raise TimeoutError(f"{what} did not happen within {timeout_s} s")
