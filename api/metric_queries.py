@@ -75,7 +75,8 @@ def series_many(
         f"FROM {store.table('metrics')} FINAL {where} "
         f"ORDER BY run_id, key, rank_group, x, {tie_column}, value) "
         "GROUP BY run_id, key, rank_group "
-        "SETTINGS max_threads = 1, query_plan_remove_redundant_sorting = 0",
+        "SETTINGS optimize_aggregation_in_order = 1, "
+        "query_plan_remove_redundant_sorting = 0",
         parameters,
     )
     found: dict[SeriesKey, Series] = {}
