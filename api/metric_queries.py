@@ -64,10 +64,10 @@ def series_many(
 
     # The function keeps the first and last points and sorts by x itself, but
     # points that share an x (ranks at one step, points in one millisecond) keep
-    # the order they arrive in. Sorted input, one thread, and a planner told to
-    # keep that sort (it would drop it as useless before an aggregation) make the
-    # order, and so the answer, the same however the table's parts lie: a
-    # replayed state answers exactly as the live one.
+    # the order they arrive in. Sorted input, aggregated in that order, with a
+    # planner told to keep the sort (it would drop it as useless before an
+    # aggregation) makes that order, and so the answer, the same however the
+    # table's parts lie: a replayed state answers exactly as the live one.
     reduced = store.query(
         "SELECT run_id, key, rank_group, count() AS n, "
         "largestTriangleThreeBuckets({max_points:UInt64})(x, value) AS points FROM ("

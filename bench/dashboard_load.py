@@ -98,8 +98,14 @@ def measure_api(api: str, run_id: str, charts: int) -> None:
     one_s = timed_get(http, f"/runs/{run_id}/metrics/{keys[0]}", max_points=1000)
     print(f"API one series, 1,000 of all points: {one_s:.2f}s")
     page = keys[:charts]
-    many_s = timed_get(http, "/metrics", run_id=run_id, key=page, max_points=1000)
-    print(f"API {len(page)} series in one request (a run page): {many_s:.2f}s")
+    for visit in ("cold", "warm"):
+        many_s = timed_get(
+            http, "/metrics", run_id=run_id, key=page, max_points=1000, per_rank=True
+        )
+        print(f"API {len(page)} series in one request, {visit}: {many_s:.2f}s")
+    other = keys[charts : 2 * charts]
+    other_s = timed_get(http, "/metrics", run_id=run_id, key=other, max_points=1000)
+    print(f"API {len(other)} other series, ranks merged, cold: {other_s:.2f}s")
     export_s = timed_get(http, f"/runs/{run_id}/export/metrics", key=keys[0])
     print(f"API full-resolution CSV export of one key: {export_s:.2f}s")
 

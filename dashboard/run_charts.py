@@ -36,7 +36,7 @@ def chart_options(prefix: str = "") -> ChartOptions:
     """The controls every chart of the page follows: x axis, smoothing, scale
     and per-rank lines."""
     axis, smoothing, log_y, per_rank = st.columns(
-        [3, 3, 1, 1], vertical_alignment="bottom"
+        [5, 4, 2, 2], vertical_alignment="bottom"
     )
     with axis:
         x_mode = st.segmented_control(

@@ -1,0 +1,56 @@
+"""Downsampling answers the same however the points lie in the table's parts."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from runstream.api.metric_queries import series_many
+from runstream.consumers.clickhouse import ClickHouseStore
+
+POINTS = 50_000
+
+
+def insert_in_parts(store: ClickHouseStore, rows: list[tuple], parts: int) -> None:
+    """``parts`` inserts of consecutive rows: parts that a reader may take in
+    parallel, since their keys do not overlap."""
+    size = -(-len(rows) // parts)
+    for part in range(parts):
+        chunk = rows[part * size : (part + 1) * size]
+        store.insert(
+            "metrics",
+            {
+                "run_id": ["r"] * len(chunk),
+                "key": ["loss"] * len(chunk),
+                "step": [row[0] for row in chunk],
+                "timestamp": [row[1] for row in chunk],
+                "value": [row[2] for row in chunk],
+                "rank": [row[3] for row in chunk],
+            },
+        )
+
+
+@pytest.mark.parametrize("per_rank", [False, True])
+def test_points_that_share_an_x_are_downsampled_alike_in_any_layout(
+    store: ClickHouseStore, per_rank: bool
+) -> None:
+    noise = random.Random(7)
+    # Four ranks at each step, ten points in each millisecond: ties everywhere.
+    rows = [(i // 4, 1_000 + i // 10, noise.gauss(0, 1), i % 4) for i in range(POINTS)]
+    other = store.for_database(store.database + "_layout")
+    other.create_tables()
+    try:
+        insert_in_parts(store, rows, parts=3)
+        # One merged part is read by several threads at once, several parts are
+        # merged as they are read: two ways for ties to arrive in another order.
+        store.command(f"OPTIMIZE TABLE {store.table('metrics')} FINAL")
+        insert_in_parts(other, rows, parts=16)
+
+        for axis in ("step", "timestamp"):
+            one = series_many(store, ["r"], ["loss"], axis, 300, per_rank)
+            two = series_many(other, ["r"], ["loss"], axis, 300, per_rank)
+            assert one == two
+            assert all(s.downsampled and len(s.x) == 300 for s in one.values())
+    finally:
+        store.command(f"DROP DATABASE IF EXISTS {other.database}")
