@@ -56,6 +56,8 @@ class ReplayJobs:
         thread.start()
         return replay
 
+    # TODO: cancelling a running replay; today it runs to its end or failure.
+
     def get(self, replay_id: str) -> Replay:
         with self._lock:
             replay = self._replays.get(replay_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -22,6 +22,7 @@ from runstream.dashboard.series import (
     X_MODES,
     ChartOptions,
     ChartSpec,
+    XMode,
     api_axis,
     chart_specs,
 )
@@ -58,7 +59,9 @@ def chart_options(prefix: str = "") -> ChartOptions:
         help="A line per rank: for a key that several ranks logged, and for "
         "rank0/x, rank1/x, ... drawn together as one chart x.",
     )
-    return ChartOptions(x_mode=x_mode, smoothing=weight, log_y=log, per_rank=ranks)
+    # The control offers only the keys of X_MODES, so its answer is an XMode.
+    mode = cast(XMode, x_mode)
+    return ChartOptions(x_mode=mode, smoothing=weight, log_y=log, per_rank=ranks)
 
 
 def render_charts(

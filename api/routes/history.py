@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +11,8 @@ from runstream.api import queries
 from runstream.api.deps import StateDep, run_not_found
 from runstream.api.metric_queries import event_history
 from runstream.api.models import EventHistory, HistoryEvent
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["history"])
 
@@ -28,7 +31,8 @@ def run_history(
     if queries.get_run(state.store, run_id) is None:
         raise run_not_found(run_id)
     total, rows = event_history(state.store, run_id, limit, offset)
-    # TODO: the history of a registered model, once the registry's events exist.
+    # TODO: a registered model's events (keyed by its name in the events table) on
+    # a route and page of their own; /registry/.../history covers its stages.
     return EventHistory(
         key=run_id, total=total, events=[HistoryEvent(**row) for row in rows]
     )
