@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from collections.abc import Sequence
 from posixpath import normpath
 
 from runstream.errors import InvalidInputError
@@ -60,7 +61,7 @@ def check_key(kind: str, key: object, run_id: str, owner: str = "run") -> str:
     return key
 
 
-def check_keys(kind: str, keys: list[object], run_id: str) -> None:
+def check_keys(kind: str, keys: Sequence[object], run_id: str) -> None:
     """Check many keys; the common case, all seen before, is one set operation."""
     if not _VALID_KEYS.issuperset(keys):
         for key in keys:
@@ -82,7 +83,7 @@ def check_metric_value(key: str, value: object, run_id: str) -> float:
     kind = type(value)
     if kind is float:
         return value  # type: ignore[return-value]
-    if kind is int or isinstance(value, numbers.Real):
+    if isinstance(value, numbers.Real):
         return float(value)
     raise InvalidInputError(
         f"metric {key!r} for run {run_id} got {type(value).__name__} value "
