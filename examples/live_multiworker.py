@@ -77,13 +77,18 @@ def run_worker(job: WorkerJob, results: Queue) -> None:
     started = time.monotonic()
 
     step = 0
-    while step < job.steps:
-        due = _steps_due(job, time.monotonic() - started)
-        while step < due:
-            runstream.log_metrics(curve.at(step), step=step)
-            step += 1
-        if step < job.steps:
-            time.sleep(TICK_S)
+    try:
+        while step < job.steps:
+            due = _steps_due(job, time.monotonic() - started)
+            while step < due:
+                runstream.log_metrics(curve.at(step), step=step)
+                step += 1
+            if step < job.steps:
+                time.sleep(TICK_S)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches every process of the terminal; the parent ends the run.
+        runstream.flush()
+        return
 
     # Flush before reporting: the parent ends the run once every worker has
     # reported, so all points must be on the log by then. (A worker started
@@ -182,4 +187,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # Leaving the run's `with` block on Ctrl-C has already ended it KILLED.
+        print("interrupted: the run ended KILLED", file=sys.stderr)
+        sys.exit(130)
