@@ -57,10 +57,10 @@ def params_of(
     store: ClickHouseStore, run_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """``{run_id: {key: value}}`` for all of ``run_ids`` in one query."""
-    return _key_values(
+    return key_values(
         store,
-        f"SELECT run_id, key, value FROM {store.table('params')} FINAL "
-        "WHERE run_id IN {run_ids:Array(String)}",
+        f"SELECT run_id AS id, key, value FROM {store.table('params')} FINAL "
+        "WHERE run_id IN {ids:Array(String)}",
         run_ids,
     )
 
@@ -69,10 +69,10 @@ def tags_of(
     store: ClickHouseStore, run_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """``{run_id: {key: value}}`` of the tags that were not deleted."""
-    return _key_values(
+    return key_values(
         store,
-        f"SELECT run_id, key, value FROM {store.table('tags')} FINAL "
-        "WHERE run_id IN {run_ids:Array(String)} AND deleted = 0",
+        f"SELECT run_id AS id, key, value FROM {store.table('tags')} FINAL "
+        "WHERE run_id IN {ids:Array(String)} AND deleted = 0",
         run_ids,
     )
 
@@ -82,23 +82,26 @@ def latest_metrics_of(
 ) -> dict[str, dict[str, Any]]:
     """``{run_id: {key: value}}`` of each key's point with the largest
     (step, timestamp), which the latest_metrics view keeps as it goes."""
-    return _key_values(
+    return key_values(
         store,
-        "SELECT run_id, key, tupleElement(argMaxMerge(latest), 1) AS value "
+        "SELECT run_id AS id, key, tupleElement(argMaxMerge(latest), 1) AS value "
         f"FROM {store.table('latest_metrics')} "
-        "WHERE run_id IN {run_ids:Array(String)} GROUP BY run_id, key",
+        "WHERE run_id IN {ids:Array(String)} GROUP BY run_id, key",
         run_ids,
     )
 
 
-def _key_values(
-    store: ClickHouseStore, sql: str, run_ids: Sequence[str]
+def key_values(
+    store: ClickHouseStore, sql: str, ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    if not run_ids:
+    """Group the rows of ``sql`` (columns ``id, key, value``, bound ``{ids:...}``)
+    as ``{id: {key: value}}``: one query for any number of runs, experiments or
+    models."""
+    if not ids:
         return {}
     found: dict[str, dict[str, Any]] = defaultdict(dict)
-    for row in store.query(sql, {"run_ids": list(run_ids)}):
-        found[row["run_id"]][row["key"]] = row["value"]
+    for row in store.query(sql, {"ids": list(ids)}):
+        found[row["id"]][row["key"]] = row["value"]
     return found
 
 

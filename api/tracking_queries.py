@@ -7,11 +7,11 @@ User text reaches ClickHouse only as bound parameters.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runstream.api.queries import key_values
 from runstream.api.search import EXPERIMENT_COLUMNS
 from runstream.consumers.clickhouse import ClickHouseStore
 
@@ -43,18 +43,14 @@ def get_experiment_by_name(store: ClickHouseStore, name: str) -> dict[str, Any] 
 def experiment_tags_of(
     store: ClickHouseStore, experiment_ids: Sequence[str]
 ) -> dict[str, dict[str, str]]:
-    if not experiment_ids:
-        return {}
-    found: dict[str, dict[str, str]] = defaultdict(dict)
-    rows = store.query(
-        "SELECT experiment_id, key, value "
+    """``{experiment_id: {key: value}}`` of the tags that were not deleted."""
+    return key_values(
+        store,
+        "SELECT experiment_id AS id, key, value "
         f"FROM {store.table('experiment_tags')} FINAL "
         "WHERE experiment_id IN {ids:Array(String)} AND deleted = 0",
-        {"ids": list(experiment_ids)},
+        experiment_ids,
     )
-    for row in rows:
-        found[row["experiment_id"]][row["key"]] = row["value"]
-    return found
 
 
 @dataclass(frozen=True)

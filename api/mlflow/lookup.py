@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from runstream.api import queries
+from runstream.api import queries, tracking_queries
 from runstream.api.mlflow import model_reads, reads, render
 from runstream.api.mlflow.errors import invalid, not_found
 from runstream.consumers.clickhouse import ClickHouseStore
@@ -55,7 +55,9 @@ def require_model(store: ClickHouseStore, model_id: str) -> dict[str, Any]:
 def experiments_json(
     store: ClickHouseStore, rows: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    tags = reads.experiment_tags(store, [row["experiment_id"] for row in rows])
+    tags = tracking_queries.experiment_tags_of(
+        store, [row["experiment_id"] for row in rows]
+    )
     return [render.experiment(row, tags.get(row["experiment_id"], {})) for row in rows]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from runstream.api.mlflow.reads import key_values_of
+from runstream.api.queries import key_values
 from runstream.api.search.compiler import Attribute, Target, compile_search
 from runstream.api.search.paging import (
     decode_page_token,
@@ -42,7 +42,7 @@ def model(store: ClickHouseStore, model_id: str) -> dict[str, Any] | None:
 def model_tags(
     store: ClickHouseStore, model_ids: Sequence[str]
 ) -> dict[str, dict[str, str]]:
-    return key_values_of(
+    return key_values(
         store,
         f"SELECT model_id AS id, key, value FROM {store.table('model_tags')} FINAL "
         "WHERE model_id IN {ids:Array(String)} AND deleted = 0",
@@ -53,7 +53,7 @@ def model_tags(
 def model_params(
     store: ClickHouseStore, model_ids: Sequence[str]
 ) -> dict[str, dict[str, str]]:
-    return key_values_of(
+    return key_values(
         store,
         f"SELECT model_id AS id, key, value FROM {store.table('model_params')} FINAL "
         "WHERE model_id IN {ids:Array(String)}",

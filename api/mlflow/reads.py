@@ -49,17 +49,6 @@ def experiment_locations(
     return {row["experiment_id"]: row["artifact_location"] for row in rows}
 
 
-def experiment_tags(
-    store: ClickHouseStore, experiment_ids: Sequence[str]
-) -> dict[str, dict[str, str]]:
-    return key_values_of(
-        store,
-        f"SELECT experiment_id AS id, key, value FROM {store.table('experiment_tags')} "
-        "FINAL WHERE experiment_id IN {ids:Array(String)} AND deleted = 0",
-        experiment_ids,
-    )
-
-
 def run_ids_of(store: ClickHouseStore, experiment_id: str) -> list[str]:
     """Every run of an experiment, deleted or not."""
     rows = store.query(
@@ -119,16 +108,6 @@ def _rows_by_run(
     if run_ids:
         for row in store.query(sql, {"ids": list(run_ids)}):
             found[row.pop("run_id")].append(row)
-    return found
-
-
-def key_values_of(
-    store: ClickHouseStore, sql: str, ids: Sequence[str]
-) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = defaultdict(dict)
-    if ids:
-        for row in store.query(sql, {"ids": list(ids)}):
-            found[row["id"]][row["key"]] = row["value"]
     return found
 
 
