@@ -4,14 +4,17 @@ Each frame is ``C3 01`` + the 8-byte little-endian CRC-64-AVRO fingerprint of th
 writer schema + the Avro body, so any consumer can find the schema that wrote it.
 Schemas an event type had before its current one stay in ``schemas/history/``
 (``<EventType>.<n>.avsc``): events they wrote are read through Avro's schema
-resolution into the current shape, new fields taking their defaults.
+resolution into the current shape, new fields taking their defaults. Large number
+columns travel packed (``packing.py``); decoding hands them back as lists, so an
+event's payload has the same shape whichever schema wrote it.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -20,6 +23,7 @@ from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
 from runstream.errors import EventDecodeError, InvalidInputError
 from runstream.events.model import KEY_FIELDS, Event
+from runstream.events.packing import PACKED_COLUMNS, pack, unpack, unpacked_schema
 
 MAGIC = b"\xc3\x01"
 HEADER_SIZE = len(MAGIC) + 8
@@ -32,6 +36,8 @@ class _Schema:
     fingerprint: bytes
     # The current schema, for frames written with an older one; None if current.
     reader: Any = None
+    # Packed columns this schema wrote, to unpack after reading: name -> typecode.
+    packed: Mapping[str, str] = field(default_factory=dict)
 
 
 def _load_schemas() -> tuple[dict[str, _Schema], dict[bytes, _Schema]]:
@@ -41,9 +47,21 @@ def _load_schemas() -> tuple[dict[str, _Schema], dict[bytes, _Schema]]:
     parse_schema(envelope, named_schemas=named)
 
     by_name: dict[str, _Schema] = {}
+    # What frames of an older schema resolve into: the current schema, with its
+    # packed columns as the arrays older schemas had (they are unpacked anyway).
+    readers: dict[str, Any] = {}
     for event_type in KEY_FIELDS:
         raw = json.loads((folder / f"{event_type}.avsc").read_text())
-        by_name[event_type] = _fingerprinted(event_type, raw, named)
+        packed = PACKED_COLUMNS.get(event_type, {})
+        current = _fingerprinted(event_type, raw, named)
+        by_name[event_type] = _Schema(
+            event_type, current.parsed, current.fingerprint, packed=packed
+        )
+        readers[event_type] = (
+            parse_schema(unpacked_schema(raw, packed), named_schemas=dict(named))
+            if packed
+            else current.parsed
+        )
     by_fingerprint = {s.fingerprint: s for s in by_name.values()}
     for entry in (folder / "history").iterdir():
         if not entry.name.endswith(".avsc"):
@@ -52,7 +70,7 @@ def _load_schemas() -> tuple[dict[str, _Schema], dict[bytes, _Schema]]:
         raw = json.loads(entry.read_text())
         older = _fingerprinted(event_type, raw, named)
         by_fingerprint[older.fingerprint] = _Schema(
-            event_type, older.parsed, older.fingerprint, by_name[event_type].parsed
+            event_type, older.parsed, older.fingerprint, readers[event_type]
         )
     return by_name, by_fingerprint
 
@@ -88,10 +106,12 @@ def encode(event: Event) -> bytes:
     buffer.write(MAGIC)
     buffer.write(schema.fingerprint)
     try:
+        for name, typecode in schema.packed.items():
+            record[name] = pack(typecode, record[name])
         fastavro.schemaless_writer(
             buffer, schema.parsed, record, strict_allow_default=True
         )
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, OverflowError) as e:
         raise InvalidInputError(
             f"{event.event_type} does not fit its schema: {e}; "
             "check the types of the fields passed"
@@ -111,14 +131,29 @@ def decode(frame: bytes) -> Event:
             f"unknown writer schema fingerprint {frame[2:HEADER_SIZE].hex()}; "
             "the event was written by a newer runstream, upgrade the consumers"
         )
+    body = io.BytesIO(frame[HEADER_SIZE:])
     try:
-        record = fastavro.schemaless_reader(
-            io.BytesIO(frame[HEADER_SIZE:]), schema.parsed, schema.reader
-        )
+        record = fastavro.schemaless_reader(body, schema.parsed, schema.reader)
     except Exception as e:  # fastavro raises many types on truncated input
         raise EventDecodeError(f"corrupt {schema.name} body: {e!r}") from e
+    # Bytes past the record mean a corrupted length or two frames spliced together:
+    # what was read is not what was written.
+    left = len(frame) - HEADER_SIZE - body.tell()
+    if left:
+        raise EventDecodeError(
+            f"corrupt {schema.name} body: {left} bytes left after the body; the "
+            "frame was truncated, spliced or its lengths corrupted"
+        )
     if not isinstance(record, dict):
         raise EventDecodeError(f"{schema.name} body did not decode to a record")
+    for name, typecode in schema.packed.items():
+        try:
+            record[name] = unpack(typecode, record[name])
+        except ValueError as e:
+            raise EventDecodeError(
+                f"corrupt {schema.name} body: column {name} holds "
+                f"{len(record[name])} bytes, not whole {typecode!r} items"
+            ) from e
     envelope = record.pop("envelope")
     return Event(
         event_type=schema.name,

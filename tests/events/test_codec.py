@@ -1,6 +1,11 @@
+import io
+import json
 import math
+from importlib import resources
 
+import fastavro
 import pytest
+from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
 from runstream.errors import EventDecodeError, InvalidInputError
 from runstream.events import Event, decode, encode
@@ -60,26 +65,19 @@ def test_unknown_event_type_is_refused() -> None:
         encode(Event("RunTeleported", {"run_id": "r"}))
 
 
-def test_events_written_with_an_older_schema_read_in_the_current_shape() -> None:
-    """MetricsLogged gained ``rank``; events from before it decode with rank 0."""
-    import io
-    import json
-    from importlib import resources
-
-    import fastavro
-    from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
-
+def _frame_with(schema_file: str, record: dict[str, object]) -> bytes:
+    """A frame written with ``schema_file`` (under schemas/), as a runstream
+    from that schema's time wrote it."""
     folder = resources.files("runstream.events") / "schemas"
     named: dict[str, object] = {}
     parse_schema(
         json.loads((folder / "Envelope.avsc").read_text()), named_schemas=named
     )
     old = parse_schema(
-        json.loads((folder / "history" / "MetricsLogged.1.avsc").read_text()),
-        named_schemas=named,
+        json.loads((folder / schema_file).read_text()), named_schemas=named
     )
     digest = int(fingerprint(to_parsing_canonical_form(old), "CRC-64-AVRO"), 16)
-    record = dict(metrics_event().payload)
+    record = dict(record)
     record["envelope"] = {
         "event_id": "e",
         "event_type": "MetricsLogged",
@@ -90,9 +88,65 @@ def test_events_written_with_an_older_schema_read_in_the_current_shape() -> None
     }
     body = io.BytesIO()
     fastavro.schemaless_writer(body, old, record)
-    frame = MAGIC + digest.to_bytes(8, "little") + body.getvalue()
+    return MAGIC + digest.to_bytes(8, "little") + body.getvalue()
 
-    event = decode(frame)
+
+def test_events_written_before_rank_read_with_rank_zero() -> None:
+    event = decode(_frame_with("history/MetricsLogged.1.avsc", metrics_event().payload))
     assert event.payload["rank"] == 0
     assert event.payload["names"] == ["loss", "acc"]
     assert decode(encode(metrics_event())).payload["rank"] == 0
+
+
+def test_events_written_before_packing_read_as_the_same_lists() -> None:
+    payload = {**metrics_event().payload, "rank": 3}
+    old = decode(_frame_with("history/MetricsLogged.2.avsc", payload))
+    new = decode(encode(Event("MetricsLogged", payload)))
+    for field in ("name_index", "steps", "timestamps", "rank", "names"):
+        assert old.payload[field] == new.payload[field] == payload[field]
+    assert old.payload["values"][0] == new.payload["values"][0] == 0.5
+    assert math.isnan(old.payload["values"][1]) and math.isnan(new.payload["values"][1])
+
+
+def test_packed_columns_keep_extreme_numbers_exactly() -> None:
+    payload = {
+        "run_id": "r",
+        "names": ["k"],
+        "name_index": [0, 0, 0],
+        "values": [-0.0, 5e-324, 1.7976931348623157e308],
+        "steps": [-(2**63), 0, 2**63 - 1],
+        "timestamps": [0, 1, 2**62],
+        "rank": 0,
+    }
+    back = decode(encode(Event("MetricsLogged", payload))).payload
+    assert back == payload
+    assert math.copysign(1.0, back["values"][0]) == -1.0
+
+
+@pytest.mark.parametrize(
+    "column, bad",
+    [
+        ("steps", [2**63]),
+        ("values", ["0.5"]),
+        ("name_index", [2**31]),
+        ("steps", [1.5]),
+    ],
+)
+def test_numbers_that_do_not_fit_their_column_are_refused(
+    column: str, bad: list[object]
+) -> None:
+    payload = {
+        "run_id": "r", "names": ["k"], "name_index": [0], "values": [1.0],
+        "steps": [0], "timestamps": [0], "rank": 0,
+    }  # fmt: skip
+    with pytest.raises(InvalidInputError, match="MetricsLogged"):
+        encode(Event("MetricsLogged", {**payload, column: bad}))
+
+
+def test_a_packed_column_of_partial_items_is_a_decode_error() -> None:
+    record = {
+        "run_id": "r", "names": ["k"], "name_index": b"\0\0\0\0",
+        "values": b"\0" * 7, "steps": b"\0" * 8, "timestamps": b"\0" * 8, "rank": 0,
+    }  # fmt: skip
+    with pytest.raises(EventDecodeError, match="column values holds 7 bytes"):
+        decode(_frame_with("MetricsLogged.avsc", record))
