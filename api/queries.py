@@ -81,10 +81,10 @@ def latest_metrics_of(
     store: ClickHouseStore, run_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """``{run_id: {key: value}}`` of each key's point with the largest
-    (step, timestamp), which the latest_metrics view keeps as it goes."""
+    (step, timestamp), which latest_metrics keeps as it goes."""
     return key_values(
         store,
-        "SELECT run_id AS id, key, tupleElement(argMaxMerge(latest), 1) AS value "
+        "SELECT run_id AS id, key, tupleElement(max(latest), 3) AS value "
         f"FROM {store.table('latest_metrics')} "
         "WHERE run_id IN {ids:Array(String)} GROUP BY run_id, key",
         run_ids,

@@ -28,6 +28,7 @@ from runstream.consumers.entities import (
     apply_run_event,
     experiment_columns,
 )
+from runstream.consumers.metric_points import MetricPoints
 from runstream.consumers.registry import RegistryProjector
 from runstream.events import Event
 from runstream.events.model import REGISTRY_EVENTS
@@ -43,6 +44,7 @@ class _Columns:
         self.tables: dict[str, dict[str, list[Any]]] = defaultdict(
             lambda: defaultdict(list)
         )
+        self.points = MetricPoints()
 
     def add(self, table: str, **row: Any) -> None:
         columns = self.tables[table]
@@ -103,6 +105,9 @@ class Projector:
             out.add("experiments", **experiment_columns(experiment))
         for model in models.values():
             out.add("models", **asdict(model))
+        if out.points.count:
+            self.store.insert_arrow("metrics", out.points.table())
+            self.store.insert("latest_metrics", out.points.latest_columns())
         for table, columns in out.tables.items():
             self.store.insert(table, columns)
         if registry:
@@ -152,16 +157,7 @@ class Projector:
         version = position.offset
         kind = event.event_type
         if kind == "MetricsLogged":
-            names = p["names"]
-            out.extend(
-                "metrics",
-                run_id=[p["run_id"]] * len(p["values"]),
-                key=[names[i] for i in p["name_index"]],
-                step=p["steps"],
-                timestamp=p["timestamps"],
-                value=p["values"],
-                rank=[p["rank"]] * len(p["values"]),
-            )
+            out.points.add(p)
         elif kind in ("ParamsLogged", "TagsSet"):
             table = "params" if kind == "ParamsLogged" else "tags"
             extra = {} if table == "params" else {"deleted": [0] * len(p["keys"])}

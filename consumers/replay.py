@@ -264,7 +264,7 @@ class Replay:
 
 def exchange_tables(live: ClickHouseStore, built: ClickHouseStore) -> None:
     """Swap every projection table of ``built`` with the live one, each pair
-    atomically. The materialized views stay: they find their tables by name."""
+    atomically."""
     for table in TABLES:
         live.command(f"EXCHANGE TABLES {live.table(table)} AND {built.table(table)}")
     logger.info("tables exchanged live=%s built=%s", live.database, built.database)

@@ -67,13 +67,13 @@ def latest_metrics(
     if not run_ids:
         return found
     rows = store.query(
-        "SELECT run_id, key, argMaxMerge(latest) AS latest "
+        "SELECT run_id, key, max(latest) AS latest "
         f"FROM {store.table('latest_metrics')} "
         "WHERE run_id IN {ids:Array(String)} GROUP BY run_id, key ORDER BY key",
         {"ids": list(run_ids)},
     )
     for row in rows:
-        value, step, timestamp = row["latest"]
+        step, timestamp, value = row["latest"]
         found[row["run_id"]].append((row["key"], value, timestamp, step))
     return found
 

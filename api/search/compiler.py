@@ -190,7 +190,7 @@ def _condition(b: _Builder, text: str, c: Comparison) -> str:
         test = _test(b, text, c, attribute.kind, b.column(attribute.column))
         return test
     if entity == "metric" and b.target.has_metrics:
-        test = _test(b, text, c, "number", "tupleElement(argMaxMerge(latest), 1)")
+        test = _test(b, text, c, "number", "tupleElement(max(latest), 3)")
         key = b.bind(c.identifier.key, "String")
         return (
             f"{b.column('run_id')} IN (SELECT run_id FROM "
@@ -256,7 +256,7 @@ def _order(b: _Builder, clause: str, key: OrderKey, joins: list[str]) -> list[st
     key_param = b.bind(ident.key, "String")
     if ident.entity == "metric" and b.target.has_metrics:
         source = (
-            "SELECT run_id, tupleElement(argMaxMerge(latest), 1) AS value "
+            "SELECT run_id, tupleElement(max(latest), 3) AS value "
             f"FROM {b.table('latest_metrics')} WHERE key = {key_param} GROUP BY run_id"
         )
     elif ident.entity in b.target.key_values:

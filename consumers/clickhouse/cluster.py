@@ -9,8 +9,6 @@ Every table of ``schema.TABLES`` becomes two, created ``ON CLUSTER``:
 
 Rows are sharded by the first column of their sorting key (the run id for run data),
 so every version of a row lands on one shard and ``FINAL`` merges them there.
-Materialized views are attached to the local tables, so each shard aggregates its
-own rows.
 """
 
 # TODO: run these on a real cluster; only chDB's parser checks them (no Keeper here).
@@ -52,10 +50,9 @@ def cluster_statements(
     database: str,
     cluster: str,
     tables: dict[str, str],
-    views: dict[str, str],
     added_columns: dict[str, list[str]],
 ) -> list[str]:
-    """The statements that create the database, tables and views on ``cluster``."""
+    """The statements that create the database and tables on ``cluster``."""
     on = f"ON CLUSTER {cluster}"
     statements = [f"CREATE DATABASE IF NOT EXISTS {database} {on}"]
     for name, body in tables.items():
@@ -75,11 +72,4 @@ def cluster_statements(
                     f"ALTER TABLE {database}.{table} {on} "
                     f"ADD COLUMN IF NOT EXISTS {column}"
                 )
-    names = "|".join(re.escape(n) for n in tables)
-    to_local = re.compile(rf"\b{re.escape(database)}\.({names})\b")
-    for name, body in views.items():
-        sql = to_local.sub(rf"{database}.\1{LOCAL_SUFFIX}", body.format(db=database))
-        statements.append(
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{name} {on} {sql}"
-        )
     return statements

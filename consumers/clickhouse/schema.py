@@ -66,13 +66,13 @@ TABLES: dict[str, str] = {
         rank Int32 DEFAULT 0
     ) ENGINE = ReplacingMergeTree
       ORDER BY (run_id, key, rank, step, timestamp, value)""",
-    # The latest point per (run, key) by (step, timestamp), kept by a materialized
-    # view so the runs table never scans whole histories.
+    # The latest point per (run, key) as (step, timestamp, value), so the runs
+    # table never scans whole histories. The projector writes each batch's latest
+    # point per key (metric_points.py); merges and max() keep the largest.
     "latest_metrics": """
         run_id String,
         key LowCardinality(String),
-        latest AggregateFunction(argMax, Tuple(Float64, Int64, Int64),
-                                 Tuple(Int64, Int64, Float64))
+        latest SimpleAggregateFunction(max, Tuple(Int64, Int64, Float64))
     ) ENGINE = AggregatingMergeTree ORDER BY (run_id, key)""",
     "artifacts": """
         run_id String,
@@ -161,15 +161,6 @@ TABLES: dict[str, str] = {
     ) ENGINE = ReplacingMergeTree ORDER BY key""",
 }
 
-VIEWS: dict[str, str] = {
-    "latest_metrics_mv": """TO {db}.latest_metrics AS
-        SELECT run_id, key,
-               argMaxState((value, step, timestamp), (step, timestamp, value))
-                   AS latest
-        FROM {db}.metrics GROUP BY run_id, key""",
-}
-
-
 # Columns added after a table was first released, for databases created before:
 # their sorting key stays as it was (TODO: replay into fresh tables to get the new
 # key), but inserts that name the column work.
@@ -177,10 +168,10 @@ ADDED_COLUMNS: dict[str, list[str]] = {"metrics": ["rank Int32 DEFAULT 0"]}
 
 
 def create_statements(database: str, cluster: str | None = None) -> list[str]:
-    """The statements that create the database, its tables and views; on a
+    """The statements that create the database and its tables; on a
     cluster, replicated local tables behind Distributed ones (``cluster.py``)."""
     if cluster:
-        return cluster_statements(database, cluster, TABLES, VIEWS, ADDED_COLUMNS)
+        return cluster_statements(database, cluster, TABLES, ADDED_COLUMNS)
     statements = [f"CREATE DATABASE IF NOT EXISTS {database}"]
     for name, body in TABLES.items():
         statements.append(f"CREATE TABLE IF NOT EXISTS {database}.{name} ({body}")
@@ -189,9 +180,23 @@ def create_statements(database: str, cluster: str | None = None) -> list[str]:
             statements.append(
                 f"ALTER TABLE {database}.{name} ADD COLUMN IF NOT EXISTS {column}"
             )
-    for name, body in VIEWS.items():
-        statements.append(
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{name} "
-            + body.format(db=database)
-        )
     return statements
+
+
+def retired_statements(database: str) -> list[str]:
+    """What a database made by an earlier runstream must drop before
+    ``create_statements``: latest_metrics was argMax states fed by a
+    materialized view over every point. ``backfill_statements`` then rebuilds it
+    from the points."""
+    return [
+        f"DROP VIEW IF EXISTS {database}.latest_metrics_mv",
+        f"DROP TABLE IF EXISTS {database}.latest_metrics",
+    ]
+
+
+def backfill_statements(database: str) -> list[str]:
+    """Fill a rebuilt latest_metrics from the points already projected."""
+    return [
+        f"INSERT INTO {database}.latest_metrics SELECT run_id, key, "
+        f"max((step, timestamp, value)) FROM {database}.metrics GROUP BY run_id, key"
+    ]

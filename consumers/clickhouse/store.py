@@ -10,8 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
+import pyarrow as pa
 
-from runstream.consumers.clickhouse.schema import create_statements
+from runstream.consumers.clickhouse.schema import (
+    backfill_statements,
+    create_statements,
+    retired_statements,
+)
 from runstream.consumers.clickhouse.server import server_client
 from runstream.errors import InvalidInputError, StoreError
 from runstream.settings import ClickHouseSettings, load_clickhouse_settings
@@ -45,9 +50,26 @@ class ClickHouseStore:
         self._lock = threading.RLock()
 
     def create_tables(self) -> None:
+        retired = self._has_retired_layout()
+        if retired:
+            for statement in retired_statements(self.database):
+                self.command(statement)
         for statement in create_statements(self.database, self.cluster):
             self.command(statement)
+        if retired:
+            for statement in backfill_statements(self.database):
+                self.command(statement)
+            logger.info("latest_metrics rebuilt database=%s", self.database)
         logger.info("projection tables ready database=%s", self.database)
+
+    def _has_retired_layout(self) -> bool:
+        # TODO: a cluster made by an earlier runstream needs the same ON CLUSTER.
+        rows = self.query(
+            "SELECT count() AS n FROM system.tables "
+            "WHERE database = {database:String} AND name = 'latest_metrics_mv'",
+            {"database": self.database},
+        )
+        return bool(rows[0]["n"])
 
     def table(self, name: str) -> str:
         return f"{self.database}.{name}"
@@ -109,6 +131,17 @@ class ClickHouseStore:
                     column_names=list(columns),
                     column_oriented=True,
                 )
+            except Exception as e:
+                raise StoreError(f"ClickHouse insert into {table} failed: {e}") from e
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        """Insert an Arrow table into ``table`` of this database; dictionary
+        columns arrive as LowCardinality without a Python loop per row."""
+        if not data.num_rows:
+            return
+        with self._lock:
+            try:
+                self.client.insert_arrow(self.table(table), data)
             except Exception as e:
                 raise StoreError(f"ClickHouse insert into {table} failed: {e}") from e
 

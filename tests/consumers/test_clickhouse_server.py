@@ -11,7 +11,7 @@ import re
 import pytest
 
 from runstream.consumers.clickhouse import ClickHouseStore, connect_store
-from runstream.consumers.clickhouse.schema import TABLES, VIEWS, create_statements
+from runstream.consumers.clickhouse.schema import TABLES, create_statements
 from runstream.consumers.clickhouse.server import client_arguments
 from runstream.errors import InvalidInputError, StoreError
 from runstream.settings import ClickHouseSettings
@@ -37,9 +37,6 @@ def test_every_table_is_replicated_locally_and_distributed_by_its_first_key():
         assert distributed.endswith(
             f"Distributed(analytics, rs, {name}_local, cityHash64({first}))"
         )
-    for name in VIEWS:
-        view = next(s for s in statements if f"VIEW IF NOT EXISTS rs.{name}" in s)
-        assert "rs.metrics_local" in view and "TO rs.latest_metrics_local" in view
 
 
 def test_without_a_cluster_the_statements_are_the_embedded_ones():

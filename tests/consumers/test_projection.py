@@ -38,12 +38,11 @@ def test_run_is_projected_with_params_tags_metrics_and_status(
         x["key"]: x["l"]
         for x in rows(
             store,
-            "SELECT key, argMaxMerge(latest) AS l FROM {db}.latest_metrics "
-            "GROUP BY key",
+            "SELECT key, max(latest) AS l FROM {db}.latest_metrics GROUP BY key",
         )
     }
-    assert latest["loss"] == (1 / 100, 99, latest["loss"][2])
-    assert math.isnan(latest["odd"][0])
+    assert latest["loss"] == (99, latest["loss"][1], 1 / 100)
+    assert math.isnan(latest["odd"][2])
     tags = rows(store, "SELECT key, value FROM {db}.tags FINAL WHERE key = 'team'")
     assert tags == [{"key": "team", "value": "vision"}]
 

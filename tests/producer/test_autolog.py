@@ -82,12 +82,12 @@ def _tags(store: ClickHouseStore, run_id: str) -> dict[str, str]:
 
 def _metrics(store: ClickHouseStore, run_id: str) -> dict[str, float]:
     rows = store.query(
-        f"SELECT key, argMaxMerge(latest) AS latest "
+        f"SELECT key, max(latest).3 AS latest "
         f"FROM {store.table('latest_metrics')} FINAL "
         "WHERE run_id = {run_id:String} GROUP BY key",
         {"run_id": run_id},
     )
-    return {r["key"]: r["latest"][0] for r in rows}
+    return {r["key"]: r["latest"] for r in rows}
 
 
 def _artifacts(store: ClickHouseStore, run_id: str) -> set[str]:
