@@ -48,8 +48,11 @@ class ClickHouseStore:
         self.database = database
         self.cluster = cluster
         self._lock = threading.RLock()
+        # Column types per table, for inserts; forgotten when tables are created.
+        self._types: dict[str, dict[str, str]] = {}
 
     def create_tables(self) -> None:
+        self._types.clear()
         retired = self._has_retired_layout()
         if retired:
             for statement in retired_statements(self.database):
@@ -129,10 +132,25 @@ class ClickHouseStore:
                     self.table(table),
                     list(columns.values()),
                     column_names=list(columns),
+                    column_type_names=self._column_types(table, list(columns)),
                     column_oriented=True,
                 )
             except Exception as e:
                 raise StoreError(f"ClickHouse insert into {table} failed: {e}") from e
+
+    def _column_types(self, table: str, names: Sequence[str]) -> list[str] | None:
+        """The ClickHouse types of ``names`` in ``table``, remembered: without
+        them the driver asks the server before every insert, which doubled the
+        statements a projection batch runs. None lets the driver ask (and name
+        the column) when one is unknown."""
+        types = self._types.get(table)
+        if types is None:
+            rows = self.client.query(f"DESCRIBE TABLE {self.table(table)}")
+            types = {row[0]: row[1] for row in rows.result_rows}
+            self._types[table] = types
+        if not all(name in types for name in names):
+            return None
+        return [types[name] for name in names]
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         """Insert an Arrow table into ``table`` of this database; dictionary
