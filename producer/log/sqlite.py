@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS commits (
 """
 
 BUSY_TIMEOUT_S = 60.0
+# The most record bytes one poll returns, as Kafka's fetch.max.bytes bounds its
+# fetches: 2,000 large metric batches would otherwise decode to gigabytes.
+MAX_POLL_BYTES = 32 << 20
 
 
 def partition_for(key: str, partitions: int) -> int:
@@ -141,18 +144,29 @@ class SqliteEventLog:
         return positions
 
     def read(
-        self, topic: str, partition: int, offset: int, max_records: int
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        max_records: int,
+        max_bytes: int | None = None,
     ) -> list[LogRecord]:
+        """Records from ``offset`` on: at most ``max_records``, and once their
+        values pass ``max_bytes`` no more (the first record always comes)."""
         rows = self._connect().execute(
             "SELECT offset, key, value, appended_at FROM records "
             "WHERE topic = ? AND partition = ? AND offset >= ? "
             "ORDER BY offset LIMIT ?",
             (topic, partition, offset, max_records),
         )
-        return [
-            LogRecord(Position(topic, partition, o), k, bytes(v), at)
-            for o, k, v, at in rows
-        ]
+        records: list[LogRecord] = []
+        size = 0
+        for o, k, v, at in rows:
+            records.append(LogRecord(Position(topic, partition, o), k, bytes(v), at))
+            size += len(v)
+            if max_bytes is not None and size >= max_bytes:
+                break
+        return records
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         ends = dict.fromkeys(range(self.partitions(topic)), 0)
@@ -211,14 +225,18 @@ class SqliteConsumer:
         deadline = time.monotonic() + timeout_s
         while True:
             batch: list[LogRecord] = []
+            size = 0
             for (topic, partition), offset in sorted(self._next.items()):
                 room = max_records - len(batch)
-                if room <= 0:
+                if room <= 0 or size >= MAX_POLL_BYTES:
                     break
-                records = self.log.read(topic, partition, offset, room)
+                records = self.log.read(
+                    topic, partition, offset, room, MAX_POLL_BYTES - size
+                )
                 if records:
                     self._next[(topic, partition)] = records[-1].position.offset + 1
                     batch.extend(records)
+                    size += sum(len(r.value) for r in records)
             if batch or time.monotonic() >= deadline:
                 return batch
             self._woken.wait(min(0.05, max(0.0, deadline - time.monotonic())))

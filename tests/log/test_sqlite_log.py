@@ -1,7 +1,9 @@
 import multiprocessing
 from pathlib import Path
 
-from runstream.log import Position, Record, SqliteEventLog
+import pytest
+
+from runstream.log import Position, Record, SqliteEventLog, sqlite
 
 TOPIC = "runstream.tracking"
 
@@ -71,3 +73,28 @@ def test_commit_never_moves_backwards(tmp_path: Path) -> None:
     log.commit("g", [Position(TOPIC, 0, 3)])
     log.commit("g", [Position(TOPIC, 0, 1)])
     assert log.committed("g", TOPIC) == {0: 4}
+
+
+def test_a_poll_stops_at_its_byte_budget_and_the_next_one_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite, "MAX_POLL_BYTES", 2_500)
+    log = SqliteEventLog(tmp_path / "log.sqlite", partitions=2)
+    log.append([Record(TOPIC, f"k{i}", bytes(1_000)) for i in range(10)])
+    consumer = log.consumer("g", [TOPIC])
+    sizes = []
+    while batch := consumer.poll(100, 0.01):
+        sizes.append(len(batch))
+    # Each poll ends with the record that passes the budget: three of 1,000 bytes.
+    assert sizes[0] == 3 and sum(sizes) == 10
+
+
+def test_a_record_larger_than_the_budget_still_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite, "MAX_POLL_BYTES", 10)
+    log = SqliteEventLog(tmp_path / "log.sqlite", partitions=1)
+    log.append([Record(TOPIC, "k", bytes(100)), Record(TOPIC, "k", bytes(100))])
+    consumer = log.consumer("g", [TOPIC])
+    assert len(consumer.poll(100, 0.01)) == 1
+    assert len(consumer.poll(100, 0.01)) == 1
