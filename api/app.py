@@ -9,6 +9,8 @@ from fastapi.responses import RedirectResponse
 
 import runstream
 from runstream.api import mlflow
+from runstream.api.auth import AuthMiddleware
+from runstream.api.body_limit import BodyLimitMiddleware
 from runstream.api.errors import install_error_handlers
 from runstream.api.routes import (
     artifacts,
@@ -24,19 +26,27 @@ from runstream.api.routes import (
     search,
     states,
 )
+from runstream.auth import TokenTable
 from runstream.consumers.replay_jobs import ReplayJobs
 from runstream.consumers.service import ProjectionService
 from runstream.consumers.states import StateCatalog
+from runstream.settings import ApiSettings, load_api_settings, load_auth_settings
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(service: ProjectionService) -> FastAPI:
+def create_app(
+    service: ProjectionService,
+    *,
+    tokens: TokenTable | None = None,
+    limits: ApiSettings | None = None,
+) -> FastAPI:
     """A FastAPI app that reads ``service``'s projections; only its MLflow REST
     API writes, by appending events to the log. It neither starts nor stops the
-    service."""
+    service. ``tokens`` and ``limits`` default to RUNSTREAM_AUTH_* and
+    RUNSTREAM_API_* (docs/security.md)."""
     app = FastAPI(
         title="runstream query API",
         version=runstream.__version__,
@@ -62,5 +72,15 @@ def create_app(service: ProjectionService) -> FastAPI:
 
     mlflow.install(app)  # last: it answers every other path under its prefixes
 
-    logger.info("query API ready dashboard_url=%s", dashboard_url)
+    # Added last, so outermost: a request without a token is refused before
+    # any of its body is read.
+    app.add_middleware(BodyLimitMiddleware, settings=limits or load_api_settings())
+    tokens = tokens if tokens is not None else TokenTable.load(load_auth_settings())
+    app.add_middleware(AuthMiddleware, tokens=tokens)
+
+    logger.info(
+        "query API ready dashboard_url=%s auth=%s",
+        dashboard_url,
+        "on" if tokens.enabled else "off",
+    )
     return app

@@ -38,8 +38,9 @@ logger = logging.getLogger(__name__)
 @st.cache_resource
 def _client(api_url: str, timeout_s: float) -> ApiClient:
     # One connection pool per API address for the whole server, shared by sessions.
-    logger.info("dashboard reads from api_url=%s", api_url)
-    return ApiClient(api_url, timeout_s)
+    token = load_dashboard_settings().token
+    logger.info("dashboard reads from api_url=%s token=%s", api_url, bool(token))
+    return ApiClient(api_url, timeout_s, token=token)
 
 
 def main() -> None:

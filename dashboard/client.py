@@ -14,7 +14,9 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 import httpx
+from pydantic import SecretStr
 
+from runstream.auth import bearer_headers
 from runstream.errors import RunstreamError
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class ApiClient:
         *,
         state: str | None = None,
         http: httpx.Client | None = None,
+        token: SecretStr | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.state = state
@@ -61,7 +64,9 @@ class ApiClient:
         # Connecting should fail fast so that a stopped API shows up as a message
         # at once; reading may take longer for big metric series.
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0))
-        self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = http or httpx.Client(
+            base_url=self.base_url, timeout=timeout, headers=bearer_headers(token)
+        )
 
     def for_state(self, state: str | None) -> ApiClient:
         """This client reading ``state`` (None: the live one), on the same pool."""

@@ -32,6 +32,8 @@ def log_bytes(run_id: str, data: bytes, artifact_file: str) -> None:
     path = _artifact_path(run_id, artifact_file)
     inline = len(data) <= INLINE_ARTIFACT_LIMIT
     if not inline:
+        # TODO: upload from the sender thread; while the store is down this call
+        # waits out the blob store's write retries (RUNSTREAM_S3_WRITE_ATTEMPTS).
         blobs = open_blob_store(settings().artifacts_location())
         blobs.put(artifact_key(run_id, path), data)
     sender().submit(
@@ -70,6 +72,7 @@ def log_folder(
             f"artifact folder {str(folder)!r} for run {run_id} is not a folder; pass "
             "an existing folder (or use log_artifact for a file)"
         )
+    _refuse_links_out(run_id, folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     # Check every path first, so a bad name deep inside logs nothing at all.
     paths = [_join(artifact_path, p.relative_to(folder).as_posix()) for p in files]
@@ -176,6 +179,24 @@ def log_table(run_id: str, data: Any, artifact_file: str) -> None:
         json.dumps({"columns": split["columns"], "data": split["data"]}),
         artifact_file,
     )
+
+
+def _refuse_links_out(run_id: str, folder: Path) -> None:
+    """Raise if a symbolic link under ``folder`` leads out of it: logging the
+    folder must not copy a file from elsewhere (a key, a password file). Links
+    to files inside are logged as those files; linked folders are not entered."""
+    root = folder.resolve()
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            continue
+        target = path.resolve()
+        if target != root and root not in target.parents:
+            raise InvalidInputError(
+                f"artifact folder {str(folder)!r} for run {run_id} holds the "
+                f"symbolic link {str(path.relative_to(folder))!r}, which leads out "
+                "of the folder; nothing was logged. Copy the file in, or remove "
+                "the link"
+            )
 
 
 def _join(folder: str | None, name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +12,12 @@ from typing import Annotated
 
 import typer
 
+from runstream.auth import Role, TokenTable
 from runstream.consumers.consume import consume_command
 from runstream.models.cli import app as models_app
 from runstream.projects.cli import run_command
 from runstream.replay_cli import replay
-from runstream.settings import load_settings
+from runstream.settings import load_auth_settings, load_settings
 
 app = typer.Typer(help="runstream: event-sourced tracking for machine learning.")
 logger = logging.getLogger(__name__)
@@ -59,15 +61,26 @@ def server(
         overrides["home"] = home
     settings = load_settings(**overrides)
 
+    tokens = TokenTable.load(load_auth_settings())
+    dashboard_env = {"RUNSTREAM_API_URL": api_url}
+    if tokens.enabled and dashboard:
+        # A read token of this server's own, so the dashboard needs none set up;
+        # it lives only in this process and the dashboard's environment.
+        token = secrets.token_urlsafe(32)
+        tokens = tokens.with_token(token, Role.READ, "dashboard")
+        dashboard_env["RUNSTREAM_TOKEN"] = token
+
     service = ProjectionService.open(settings)
     service.start()
-    ui = _start_dashboard(host, dashboard_port, api_url) if dashboard else None
+    ui = _start_dashboard(host, dashboard_port, dashboard_env) if dashboard else None
     typer.echo(f"runstream API:       {api_url}  (OpenAPI at {api_url}/docs)")
     if ui is not None:
         typer.echo(f"runstream dashboard: {dashboard_url}")
     typer.echo(f"event log:           {Path(settings.log_location()).resolve()}")
+    typer.echo(f"authentication:      {_auth_summary(tokens)}")
     try:
-        uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+        api_app = create_app(service, tokens=tokens)
+        uvicorn.run(api_app, host=host, port=port, log_level="warning")
     finally:
         if ui is not None:
             ui.terminate()
@@ -80,7 +93,15 @@ def server(
         typer.echo("runstream server stopped")
 
 
-def _start_dashboard(host: str, port: int, api_url: str) -> subprocess.Popen[bytes]:
+def _auth_summary(tokens: TokenTable) -> str:
+    if not tokens.enabled:
+        return "off (set RUNSTREAM_AUTH_TOKENS_FILE to require tokens)"
+    return f"on, {len(tokens)} tokens (docs/security.md)"
+
+
+def _start_dashboard(
+    host: str, port: int, env_overrides: dict[str, str]
+) -> subprocess.Popen[bytes]:
     import runstream.dashboard
 
     page = Path(runstream.dashboard.__file__).parent / "app.py"
@@ -91,7 +112,7 @@ def _start_dashboard(host: str, port: int, api_url: str) -> subprocess.Popen[byt
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    env = {**os.environ, "RUNSTREAM_API_URL": api_url}
+    env = {**os.environ, **env_overrides}
     # Its own process group, so Ctrl-C reaches it only through our terminate().
     return subprocess.Popen(command, env=env, start_new_session=True)
 

@@ -9,6 +9,7 @@
     ├── ProjectionTimeoutError     a write is on the log, but not projected in time
     ├── RunNotActiveError          logging to a run that has ended, or with no run
     ├── ProjectSetupError          a project's source or environment could not be made
+    ├── AuthError                  the API refused the token, or its role is too low
     ├── EventDecodeError           bytes on the log that are not a runstream event
     ├── EventLogError              the event log could not be read or written
     │   └── PartialAppendError     some records of an append reached the log
@@ -90,3 +91,9 @@ class StoreError(RunstreamError):
 class ProjectSetupError(RunstreamError):
     """A project's source could not be fetched or its environment built (git, venv,
     pip or conda failed); raised before the project's run is created."""
+
+
+class AuthError(RunstreamError):
+    """The query API refused the request: no token or an unknown one (HTTP 401),
+    or a token whose role is too low for the call (HTTP 403). Set RUNSTREAM_TOKEN
+    to a token the server's RUNSTREAM_AUTH_TOKENS(_FILE) knows."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from runstream.auth import bearer_headers
 from runstream.entities import (
     Experiment,
     FileInfo,
@@ -25,6 +26,7 @@ from runstream.entities import (
     run_from_json,
 )
 from runstream.errors import (
+    AuthError,
     FilterSyntaxError,
     InvalidInputError,
     NotFoundError,
@@ -47,11 +49,14 @@ class QueryApi:
         config = load_settings()  # now: RUNSTREAM_API_URL may change after import
         self.base_url = (base_url or config.api_url).rstrip("/")
         self.timeout_s = timeout_s or config.api_timeout_s
+        self._headers = bearer_headers(config.token)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         url = f"{self.base_url}{API}{path}"
         try:
-            response = httpx.request(method, url, timeout=self.timeout_s, **kwargs)
+            response = httpx.request(
+                method, url, timeout=self.timeout_s, headers=self._headers, **kwargs
+            )
         except httpx.HTTPError as e:
             raise StoreError(
                 f"the query API at {self.base_url} did not answer {method} {path}: "
@@ -219,6 +224,8 @@ def _error(response: httpx.Response) -> Exception:
     message = str(detail)
     if response.status_code == 404:
         return NotFoundError(message)
+    if response.status_code in (401, 403):
+        return AuthError(f"the query API answered {response.status_code}: {message}")
     if response.status_code == 400 and isinstance(body, dict) and "position" in body:
         return FilterSyntaxError(
             message, body.get("text", ""), int(body["position"]), body["expected"]

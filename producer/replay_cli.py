@@ -27,6 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from runstream.auth import bearer_headers
 from runstream.errors import RunstreamError
 from runstream.settings import Settings, load_settings
 
@@ -81,7 +82,7 @@ def replay(
     try:
         if not local and _server_answers(settings.api_url):
             typer.echo(f"replaying in the server at {settings.api_url}")
-            report = _follow(_remote(settings.api_url, request))
+            report = _follow(_remote(settings, request))
         else:
             typer.echo("replaying in this process (no server answered)")
             report = _follow(_local(settings, request))
@@ -103,9 +104,14 @@ def _server_answers(api_url: str) -> bool:
     return True
 
 
-def _remote(api_url: str, request: Report) -> Callable[[], Report]:
-    """Start the replay in the server; return how to ask for its progress."""
-    http = httpx.Client(base_url=f"{api_url}/api/v1", timeout=30)
+def _remote(settings: Settings, request: Report) -> Callable[[], Report]:
+    """Start the replay in the server; return how to ask for its progress. A
+    server with tokens on wants an admin token in RUNSTREAM_TOKEN."""
+    http = httpx.Client(
+        base_url=f"{settings.api_url}/api/v1",
+        timeout=30,
+        headers=bearer_headers(settings.token),
+    )
     started = http.post("/replays", json=request)
     if started.status_code != 202:
         raise RunstreamError(

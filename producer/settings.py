@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     """RUNSTREAM_SPILL_DIR: where the SDK writes events it could not deliver once
     its memory bound is reached; empty means ``<home>/spill``."""
 
+    token: SecretStr | None = None
+    """RUNSTREAM_TOKEN: the bearer token the SDK (reads, the ``http://`` transport,
+    ``runstream replay``) and the dashboard send to an API that requires one."""
+
     def spill_location(self) -> Path:
         return self.spill_dir or self.home / "spill"
 
@@ -216,6 +220,17 @@ class S3Settings(BaseSettings):
     """RUNSTREAM_S3_PART_SIZE: bytes per part of a multipart upload (5 MiB at
     least, as S3 requires); files larger than one part go up in parts."""
 
+    write_attempts: int = Field(default=6, ge=1)
+    """RUNSTREAM_S3_WRITE_ATTEMPTS: tries of each write (an upload, creating the
+    bucket) while the store cannot be reached, before the write fails."""
+
+    retry_backoff_s: float = Field(default=0.5, gt=0)
+    """RUNSTREAM_S3_RETRY_BACKOFF_S: the wait after a write's first failed try;
+    it doubles after each further one, up to 8 s (defaults: about 15 s in all)."""
+
+    ping_timeout_s: float = Field(default=1.0, gt=0)
+    """RUNSTREAM_S3_PING_TIMEOUT_S: how long the health check waits for the store."""
+
 
 @dataclass(frozen=True)
 class Ranks:
@@ -283,6 +298,10 @@ class DashboardSettings(BaseSettings):
     timeout_s: float = Field(default=5.0, gt=0)
     """RUNSTREAM_DASHBOARD_TIMEOUT_S: how long one API request may take."""
 
+    token: SecretStr | None = None
+    """The bearer token the dashboard sends; ``load_dashboard_settings`` fills it
+    from RUNSTREAM_TOKEN, the variable the SDK reads too."""
+
 
 def load_kafka_settings() -> KafkaSettings:
     """Read the environment now."""
@@ -301,5 +320,44 @@ def load_s3_settings() -> S3Settings:
 
 def load_dashboard_settings() -> DashboardSettings:
     """Read the environment now."""
-    api_url = load_settings().api_url.rstrip("/")
-    return DashboardSettings(api_url=api_url)
+    shared = load_settings()
+    return DashboardSettings(api_url=shared.api_url.rstrip("/"), token=shared.token)
+
+
+class ApiSettings(BaseSettings):
+    """Limits of the query API (``runstream server``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNSTREAM_API_", frozen=True)
+
+    max_body_bytes: int = Field(default=64 << 20, ge=1024)
+    """RUNSTREAM_API_MAX_BODY_BYTES: the largest request body the API reads; a
+    larger one is answered 413. Room for the biggest event batch the ``http://``
+    transport sends."""
+
+    max_upload_bytes: int = Field(default=1 << 30, ge=1024)
+    """RUNSTREAM_API_MAX_UPLOAD_BYTES: the largest artifact file (or multipart part)
+    PUT through the MLflow artifact proxy; the proxy holds one in memory."""
+
+
+class AuthSettings(BaseSettings):
+    """Who may call the API; with neither variable set, anyone may (the
+    embedded default). See docs/security.md for the formats."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNSTREAM_AUTH_", frozen=True)
+
+    tokens: SecretStr | None = None
+    """RUNSTREAM_AUTH_TOKENS: ``role:name:token`` entries separated by commas."""
+
+    tokens_file: Path | None = None
+    """RUNSTREAM_AUTH_TOKENS_FILE: a file of ``role name token`` lines; a token may
+    be given as ``sha256:<hex digest>`` so the file holds no usable secret."""
+
+
+def load_api_settings() -> ApiSettings:
+    """Read the environment now."""
+    return ApiSettings()
+
+
+def load_auth_settings() -> AuthSettings:
+    """Read the environment now."""
+    return AuthSettings()

@@ -16,11 +16,19 @@ CHUNK_SIZE = 1 << 20
 
 
 def check_key(key: str) -> str:
-    """Return ``key`` normalised, or raise if it could escape the store's root."""
+    """Return ``key`` normalised, or raise if it could escape the store's root.
+    A NUL byte is refused too: file systems cannot hold it, S3 keys should not."""
     path = PurePosixPath(key)
-    if not key or path.is_absolute() or ".." in path.parts or "\\" in key:
+    if (
+        not key
+        or path.is_absolute()
+        or ".." in path.parts
+        or "\\" in key
+        or "\0" in key
+    ):
         raise InvalidInputError(
-            f"blob key {key!r} must be a relative path without '..' parts"
+            f"blob key {key!r} must be a relative path without '..' parts, "
+            "backslashes or NUL bytes"
         )
     return str(path)
 
@@ -38,6 +46,10 @@ class BlobStore(Protocol):
 
     def list(self, prefix: str) -> list[tuple[str, int]]:
         """(key, size) of every blob under ``prefix``, sorted by key."""
+        ...
+
+    def ping(self) -> bool:
+        """Whether the store can be reached now; cheap enough for a health check."""
         ...
 
 

@@ -14,13 +14,18 @@ from typing import Any
 
 import httpx
 
-from runstream.errors import EventLogError, InvalidInputError
+from runstream.auth import bearer_headers
+from runstream.errors import EventLogError, InvalidInputError, PartialAppendError
 from runstream.log.base import LogConsumer, Position, Record
+from runstream.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/api/v1/events"
 TIMEOUT_S = 30.0
+# Record bytes per POST: far below the API's RUNSTREAM_API_MAX_BODY_BYTES (64 MiB)
+# after base64, so a large batch is never refused as a whole.
+MAX_POST_BYTES = 8 << 20
 
 
 class HttpEventLog:
@@ -28,15 +33,30 @@ class HttpEventLog:
 
     def __init__(self, location: str, timeout_s: float = TIMEOUT_S) -> None:
         self.base_url = location.rstrip("/")
-        # TODO: the API has no authentication yet, so neither does this transport.
-        self._client = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        headers = bearer_headers(load_settings().token)
+        self._client = httpx.Client(
+            base_url=self.base_url, timeout=timeout_s, headers=headers
+        )
 
     def __repr__(self) -> str:
         return f"HttpEventLog({self.base_url})"
 
     def append(self, records: Sequence[Record]) -> list[Position]:
-        if not records:
-            return []
+        positions: list[Position] = []
+        for chunk in _chunks(records, MAX_POST_BYTES):
+            try:
+                positions.extend(self._post(chunk))
+            except EventLogError as e:
+                if not positions:
+                    raise
+                # Earlier POSTs are on the log: only the rest may be sent again.
+                appended: list[Position | None] = [*positions]
+                appended += [None] * (len(records) - len(positions))
+                raise PartialAppendError(str(e), appended) from e
+        logger.debug("appended records=%d through %s", len(records), self.base_url)
+        return positions
+
+    def _post(self, records: Sequence[Record]) -> list[Position]:
         body = {
             "records": [
                 {
@@ -48,9 +68,7 @@ class HttpEventLog:
             ]
         }
         answer = self._call("POST", EVENTS_PATH, json=body)
-        positions = [Position(**p) for p in answer["positions"]]
-        logger.debug("appended records=%d through %s", len(records), self.base_url)
-        return positions
+        return [Position(**p) for p in answer["positions"]]
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         answer = self._call(
@@ -88,3 +106,18 @@ class HttpEventLog:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _chunks(records: Sequence[Record], max_bytes: int) -> list[Sequence[Record]]:
+    """``records`` in order, cut into runs of at most ``max_bytes`` of values (a
+    larger record goes alone)."""
+    chunks: list[Sequence[Record]] = []
+    start, size = 0, 0
+    for index, record in enumerate(records):
+        if index > start and size + len(record.value) > max_bytes:
+            chunks.append(records[start:index])
+            start, size = index, 0
+        size += len(record.value)
+    if start < len(records):
+        chunks.append(records[start:])
+    return chunks

@@ -49,11 +49,48 @@ def client_config(bootstrap: Sequence[str], settings: KafkaSettings) -> dict[str
         config["sasl_mechanism"] = settings.sasl_mechanism
         config["sasl_plain_username"] = settings.sasl_username
         if settings.sasl_password is not None:
-            config["sasl_plain_password"] = settings.sasl_password.get_secret_value()
+            password = settings.sasl_password.get_secret_value()
+            config["sasl_plain_password"] = password
+            _redact_in_kafka_logs(password)
     for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
         if getattr(settings, name):
             config[name] = getattr(settings, name)
     return config
+
+
+class _RedactSecrets(logging.Filter):
+    """Masks known secrets in kafka-python's log records: its admin client logs
+    its whole configuration, SASL password included, at DEBUG."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        hidden = [secret for secret in self.secrets if secret in message]
+        if hidden:
+            for secret in hidden:
+                message = message.replace(secret, "**********")
+            record.msg, record.args = message, None
+        return True
+
+
+_REDACT = _RedactSecrets()
+
+
+def _redact_in_kafka_logs(secret: str) -> None:
+    """Mask ``secret`` in every kafka-python logger (a filter only sees the
+    records of the logger it is attached to, not of its children)."""
+    if not secret:
+        return
+    _REDACT.secrets.add(secret)
+    names = [name for name in logging.root.manager.loggerDict if name == "kafka"]
+    names += [n for n in logging.root.manager.loggerDict if n.startswith("kafka.")]
+    for name in names:
+        kafka_logger = logging.getLogger(name)
+        if _REDACT not in kafka_logger.filters:
+            kafka_logger.addFilter(_REDACT)
 
 
 class KafkaTopics:

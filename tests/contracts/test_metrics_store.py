@@ -102,7 +102,7 @@ def test_arrow_points_keep_their_keys_and_ranks(metrics_store: ClickHouseStore):
                 "values": [1.0, 2.0, 3.0], "steps": [0, 0, 1],
                 "timestamps": [10, 10, 11], "rank": 2})  # fmt: skip
     points.add({"run_id": "run-3", "names": ["b"], "name_index": [0],
-                "values": [4.0], "steps": [1], "timestamps": [11], "rank": 0})  # fmt: skip
+                "values": [4.0], "steps": [1], "timestamps": [11]})  # fmt: skip
     metrics_store.insert_arrow("metrics", points.table())
     rows = metrics_store.query(
         f"SELECT key, step, value, rank FROM {metrics_store.table('metrics')} FINAL "
