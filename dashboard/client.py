@@ -61,6 +61,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.state = state
         """A replayed state to read instead of the live projections."""
+        self._token = token
         # Connecting should fail fast so that a stopped API shows up as a message
         # at once; reading may take longer for big metric series.
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0))
@@ -70,7 +71,15 @@ class ApiClient:
 
     def for_state(self, state: str | None) -> ApiClient:
         """This client reading ``state`` (None: the live one), on the same pool."""
-        return ApiClient(self.base_url, state=state or None, http=self._http)
+        return ApiClient(
+            self.base_url, state=state or None, http=self._http, token=self._token
+        )
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether this client sends a token: a browser following a plain link
+        to the API would not, so downloads must then go through this client."""
+        return self._token is not None
 
     def close(self) -> None:
         self._http.close()
@@ -148,6 +157,11 @@ class ApiClient:
             params.append(("state", self.state))
         path = f"{API_PREFIX}/runs/{_segment(run_id)}/export/metrics"
         return self.base_url + path + "?" + urlencode(params)
+
+    def export_bytes(self, run_id: str, fmt: str) -> bytes:
+        """Every point of the run's metrics as one CSV or Parquet file."""
+        path = f"{API_PREFIX}/runs/{_segment(run_id)}/export/metrics"
+        return self._get(path, {"format": fmt}).content
 
     def artifacts(self, run_id: str) -> list[dict[str, Any]]:
         return list(self._get_json(f"/runs/{_segment(run_id)}/artifacts")["files"])

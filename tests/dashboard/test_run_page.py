@@ -8,10 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from live_api import serve_app
+from pydantic import SecretStr
 from streamlit.testing.v1 import AppTest
 
 import runstream
+from runstream.api.app import create_app
+from runstream.auth import Role, TokenTable
 from runstream.consumers.service import ProjectionService
+from runstream.dashboard.client import ApiClient, ApiRequestError
 from runstream.tracking import RunInfo
 
 # What the ``open_page`` fixture returns: call it with query parameters.
@@ -141,3 +146,29 @@ def test_unknown_run_says_so(
     assert not at.exception
     assert "not found" in at.main.warning[0].value
     assert [b.label for b in at.main.button] == ["Back to experiments"]
+
+
+def test_with_tokens_on_exports_download_through_the_dashboard(
+    api_url: str,
+    finished_run: RunInfo,
+    service: ProjectionService,
+    open_page: OpenPage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A browser link would reach the API without a token and get 401, so the
+    dashboard fetches the export with its own token when the button is clicked."""
+    token = "dashboard-read-token-0123456789"
+    tokens = TokenTable().with_token(token, Role.READ, "dashboard")
+    with serve_app(create_app(service, tokens=tokens)) as url:
+        monkeypatch.setenv("RUNSTREAM_API_URL", url)
+        monkeypatch.setenv("RUNSTREAM_TOKEN", token)
+        at = open_page(run=finished_run.run_id)
+        labels = [b.label for b in at.main.download_button]
+        assert labels == ["Export CSV", "Export Parquet", "Download"]
+
+        exported = ApiClient(url, token=SecretStr(token)).export_bytes(
+            finished_run.run_id, "csv"
+        )
+        assert exported.splitlines()[0] == b'"key","step","timestamp","value"'
+        with pytest.raises(ApiRequestError, match="401"):
+            ApiClient(url).export_bytes(finished_run.run_id, "csv")
