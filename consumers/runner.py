@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from runstream.consumers import rules
 from runstream.consumers.projector import Projector
-from runstream.errors import EventDecodeError, StoreError
+from runstream.errors import EventDecodeError, EventLogError, StoreError
 from runstream.events import (
     DEAD_LETTER_TOPIC,
     REGISTRY_TOPIC,
@@ -101,6 +101,8 @@ class ProjectionRunner:
             try:
                 decoded.append((record, decode(record.value)))
             except EventDecodeError as e:
+                # TODO: a batch read again after a failed write dead-letters its
+                # refused records again; remember them until the commit.
                 self._dead_letter(record, str(e))
         # Events that break MLflow's rules are refused whole, like undecodable ones.
         kept, refused = rules.screen(self.projector.store, decoded)
@@ -145,6 +147,12 @@ class ProjectionRunner:
             except StoreError as e:
                 self.last_error = str(e)
                 if attempt == attempts:
+                    logger.warning(
+                        "projection write failed, attempt %d/%d: %s",
+                        attempt,
+                        attempts,
+                        e,
+                    )
                     raise
                 pause = RETRY_BACKOFF_S[attempt - 1]
                 logger.warning(
@@ -190,15 +198,33 @@ class ProjectionRunner:
         return self.consumer.lag()
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Loop until ``stop`` is set; a failed batch is logged and tried again."""
+        """Loop until ``stop`` is set. A batch that fails is read again from the
+        committed positions, however long the store or the log stays down: nothing
+        of it was committed, so nothing of it is lost."""
         logger.info("projection consumer started group=%s", self.group_id)
+        rewind = False
         while not stop.is_set():
             try:
+                if rewind:
+                    # Inside the try: with the log down, joining it again fails
+                    # too, and the loop must outlive that as well.
+                    self._rewind()
+                    rewind = False
                 self.run_once()
+            except (StoreError, EventLogError) as e:  # a store or the log is down
+                logger.error(
+                    "projection batch not applied; reading it again from the "
+                    "committed positions in %.1fs: %s",
+                    RETRY_BACKOFF_S[-1],
+                    e,
+                )
+                self.last_error = str(e)
+                rewind = True
+                stop.wait(RETRY_BACKOFF_S[-1])
             except Exception as e:  # the loop must outlive any one bad batch
                 logger.exception("projection batch failed; retrying: %s", e)
                 self.last_error = str(e)
-                self._rewind()
+                rewind = True
                 stop.wait(RETRY_BACKOFF_S[-1])
         self.consumer.close()
         logger.info("projection consumer stopped group=%s", self.group_id)

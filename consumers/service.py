@@ -26,6 +26,10 @@ from runstream.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# A health check asks the blob store at most this often: a load balancer or the
+# dashboard may poll health many times a second.
+BLOB_CHECK_TTL_S = 2.0
+
 
 @dataclass
 class ProjectionService:
@@ -36,6 +40,7 @@ class ProjectionService:
     runner: ProjectionRunner
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _blob_check: tuple[float, bool] = (float("-inf"), True)
 
     @classmethod
     def open(cls, settings: Settings) -> ProjectionService:
@@ -91,8 +96,16 @@ class ProjectionService:
         while self.runner.run_once(timeout_s=0.05) and time.monotonic() < deadline:
             pass
 
+    def _blobs_ok(self) -> bool:
+        checked_at, ok = self._blob_check
+        if time.monotonic() - checked_at > BLOB_CHECK_TTL_S:
+            ok = self.blobs.ping()
+            self._blob_check = (time.monotonic(), ok)
+        return ok
+
     def health(self) -> dict[str, Any]:
         store_ok = self.store.ping()
+        blobs_ok = self._blobs_ok()
         try:
             lag = self.runner.lag()
             dead_letters = sum(self.log.end_offsets(DEAD_LETTER_TOPIC).values())
@@ -102,6 +115,7 @@ class ProjectionService:
         consumer_alive = self._thread is None or self._thread.is_alive()
         healthy = (
             store_ok
+            and blobs_ok
             and consumer_alive
             and log_error is None
             and self.runner.last_error is None
@@ -109,6 +123,7 @@ class ProjectionService:
         return {
             "status": "ok" if healthy else "degraded",
             "store": "ok" if store_ok else "unavailable",
+            "blobs": "ok" if blobs_ok else "unavailable",
             "log": "ok" if log_error is None else log_error,
             "consumer": {
                 "group": self.runner.group_id,

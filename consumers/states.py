@@ -60,6 +60,9 @@ class PrefixedBlobStore:
     def put_file(self, key: str, source: Path) -> None:
         self.base.put_file(self._key(key), source)
 
+    def ping(self) -> bool:
+        return self.base.ping()
+
     def exists(self, key: str) -> bool:
         return self.base.exists(self._key(key)) or self.base.exists(key)
 

@@ -36,6 +36,9 @@ class _OwnPrefix:
     def put_file(self, key: str, source: Path) -> None:
         self.base.put_file(self.prefix + key, source)
 
+    def ping(self) -> bool:
+        return self.base.ping()
+
     def exists(self, key: str) -> bool:
         return self.base.exists(self.prefix + key)
 

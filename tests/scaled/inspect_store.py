@@ -24,6 +24,11 @@ def main(path: str, database: str, run_ids: list[str]) -> None:
             f"SELECT count() FROM {database}.metrics WHERE run_id = {{run:String}}",
             parameters={"run": run_id},
         ).first_row
+        params = client.query(
+            f"SELECT count() FROM {database}.params FINAL "
+            "WHERE run_id = {run:String}",
+            parameters={"run": run_id},
+        ).first_row
         status = client.query(
             f"SELECT status FROM {database}.runs FINAL WHERE run_id = {{run:String}}",
             parameters={"run": run_id},
@@ -32,6 +37,7 @@ def main(path: str, database: str, run_ids: list[str]) -> None:
             "points": points[0],
             "sum": points[1],
             "raw_rows": raw[0],
+            "params": params[0],
             "status": status[0][0] if status else None,
         }
     client.close()

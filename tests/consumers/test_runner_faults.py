@@ -1,0 +1,94 @@
+"""The consumer loop under faults: a batch that fails is read again from the
+committed positions, even when the log cannot be joined again at first."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+import runstream
+from runstream.consumers import runner as runner_module
+from runstream.consumers.clickhouse import ClickHouseStore
+from runstream.consumers.runner import ProjectionRunner
+from runstream.consumers.service import ProjectionService
+from runstream.errors import EventLogError, StoreError
+from runstream.log import LogConsumer, SqliteEventLog
+
+
+def points(store: ClickHouseStore, run_id: str) -> int:
+    (row,) = store.query(
+        f"SELECT count() AS n FROM {store.table('metrics')} FINAL "
+        "WHERE run_id = {run:String}",
+        {"run": run_id},
+    )
+    return int(row["n"])
+
+
+class DownLog:
+    """The service's log, whose consumers cannot be made while ``down`` > 0."""
+
+    def __init__(self, log: SqliteEventLog) -> None:
+        self.log = log
+        self.down = 0
+        self.refused = 0
+
+    def consumer(self, group_id: str, topics: Sequence[str]) -> LogConsumer:
+        if self.down:
+            self.down -= 1
+            self.refused += 1
+            raise EventLogError("the log is down (test)")
+        return self.log.consumer(group_id, topics)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.log, name)
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner_module, "RETRY_BACKOFF_S", (0.01, 0.01, 0.05))
+
+
+def test_a_batch_that_fails_while_the_log_is_down_is_applied_once_later(
+    service: ProjectionService, fast_retries: None, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.WARNING, logger="runstream")
+    with runstream.start_run() as run:
+        for step in range(500):
+            runstream.log_metric("loss", step / 500, step=step)
+    runstream.flush()
+
+    log = DownLog(service.log)  # type: ignore[arg-type]
+    runner = ProjectionRunner(log, service.runner.projector, "faults")  # type: ignore[arg-type]
+    apply = runner.projector.apply
+    failures = iter([StoreError("the store is down (test)")] * 4)
+
+    def failing_apply(batch: object) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        apply(batch)  # type: ignore[arg-type]
+
+    runner.projector.apply = failing_apply  # type: ignore[method-assign]
+    log.down = 2  # the first two rewinds cannot join the log again
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run_forever, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while points(service.store, run.info.run_id) < 500:
+            assert thread.is_alive(), "the consumer loop died"
+            assert time.monotonic() < deadline, "the points were not projected"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(10)
+
+    assert log.refused == 2
+    attempts = [r.getMessage() for r in caplog.records if "attempt" in r.getMessage()]
+    assert any("attempt 4/4" in m for m in attempts), attempts
+    assert runner.last_error is None
+    assert points(service.store, run.info.run_id) == 500
