@@ -41,7 +41,8 @@ def _health_panel(client: ApiClient) -> None:
 
     consumer = health.get("consumer") or {}
     st.caption(
-        f"store: {health.get('store', '?')} · consumer alive: "
+        f"store: {health.get('store', '?')} · blobs: {health.get('blobs', '?')} · "
+        "consumer alive: "
         f"{consumer.get('alive', '?')} · applied events: "
         f"{consumer.get('applied_events', '?')}"
     )

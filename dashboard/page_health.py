@@ -29,8 +29,9 @@ def _body(client: ApiClient) -> None:
         icon=":material/check_circle:" if healthy else ":material/warning:",
     )
     consumer = health.get("consumer") or {}
-    store, log, lag, letters = st.columns(4)
+    store, blobs, log, lag, letters = st.columns(5)
     store.metric("Store", str(health.get("store", "?")))
+    blobs.metric("Blob store", str(health.get("blobs", "?")))
     log.metric("Event log", str(health.get("log", "?")))
     lag.metric("Total lag", f"{int(health.get('total_lag', 0)):,}")
     letters.metric("Dead letters", f"{int(health.get('dead_letters', 0)):,}")

@@ -210,6 +210,7 @@ def test_the_health_page_shows_lag_and_states(
     metrics = {m.label: m.value for m in at.main.metric}
     assert metrics["Total lag"] == "0"
     assert metrics["Store"] == "ok"
+    assert metrics["Blob store"] == "ok"
     states = [d.value for d in at.main.dataframe if "State" in d.value.columns]
     assert list(states[0]["State"]) == ["live"]
 
