@@ -7,6 +7,8 @@ carrying the same ``error_code``. Every route of this package is an
 
     MlflowError                 -> its own code and status
     RequestValidationError      -> INVALID_PARAMETER_VALUE  400
+    HTTPException 4xx           -> INVALID_PARAMETER_VALUE  its status (a body that
+                                   is not JSON), RESOURCE_DOES_NOT_EXIST for a 404
     InvalidInputError           -> INVALID_PARAMETER_VALUE  400
     NotFoundError               -> RESOURCE_DOES_NOT_EXIST  404
     AlreadyExistsError          -> RESOURCE_ALREADY_EXISTS  400
@@ -24,6 +26,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runstream.errors import (
     AlreadyExistsError,
@@ -42,6 +45,7 @@ RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
 ENDPOINT_NOT_FOUND = "ENDPOINT_NOT_FOUND"
 TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
 NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+INTERNAL_ERROR = "INTERNAL_ERROR"
 
 # The statuses MLflow's server answers each code with.
 HTTP_STATUS = {
@@ -51,20 +55,23 @@ HTTP_STATUS = {
     ENDPOINT_NOT_FOUND: 404,
     TEMPORARILY_UNAVAILABLE: 503,
     NOT_IMPLEMENTED: 501,
+    INTERNAL_ERROR: 500,
 }
 
 
 class MlflowError(Exception):
-    """An error to answer in MLflow's shape."""
+    """An error to answer in MLflow's shape; ``status`` overrides the status
+    MLflow pairs with the code (a 413 is still INVALID_PARAMETER_VALUE)."""
 
-    def __init__(self, error_code: str, message: str) -> None:
+    def __init__(self, error_code: str, message: str, status: int | None = None):
         super().__init__(message)
         self.error_code = error_code
         self.message = message
+        self.status = status
 
     @property
     def status_code(self) -> int:
-        return HTTP_STATUS.get(self.error_code, 500)
+        return self.status or HTTP_STATUS.get(self.error_code, 500)
 
 
 def not_found(message: str) -> MlflowError:
@@ -94,12 +101,30 @@ def _validation_message(error: RequestValidationError) -> str:
     return "invalid request: " + "; ".join(problems)
 
 
+def _http_error(error: StarletteHTTPException) -> MlflowError | None:
+    """FastAPI's own 4xx answers (a body that is not JSON, a route not matched)."""
+    status = error.status_code
+    if not 400 <= status < 500:
+        return None
+    detail = error.detail if isinstance(error.detail, str) else repr(error.detail)
+    if status == 404:
+        return MlflowError(RESOURCE_DOES_NOT_EXIST, detail, status)
+    if detail == "There was an error parsing the body":
+        detail = (
+            "the request body is not valid JSON (or not the form data the "
+            "endpoint takes); send a JSON object as MLflow's client does"
+        )
+    return MlflowError(INVALID_PARAMETER_VALUE, detail, status)
+
+
 def translate(error: Exception) -> MlflowError | None:
     """The MLflow error for a runstream or request error; None for the others."""
     if isinstance(error, MlflowError):
         return error
     if isinstance(error, RequestValidationError):
         return invalid(_validation_message(error))
+    if isinstance(error, StarletteHTTPException):
+        return _http_error(error)
     if isinstance(error, InvalidInputError):
         return invalid(str(error))
     if isinstance(error, NotFoundError):

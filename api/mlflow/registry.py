@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 
 from runstream.api.deps import ServiceDep
 from runstream.api.mlflow import wire
-from runstream.api.mlflow.errors import MlflowRoute, invalid
+from runstream.api.mlflow.errors import MlflowError, MlflowRoute, invalid
 from runstream.api.mlflow.writes import answer
 from runstream.consumers.registry import registry_blobs
 from runstream.consumers.states import live_blobs
@@ -167,12 +167,19 @@ def _offset(page_token: str | None) -> int:
     if not page_token:
         return 0
     try:
-        return int(base64.urlsafe_b64decode(page_token.encode()).decode())
+        offset = int(base64.urlsafe_b64decode(page_token.encode()).decode())
     except (ValueError, binascii.Error) as e:
-        raise invalid(
-            f"invalid page_token {page_token!r}; pass the next_page_token of the "
-            "previous answer"
-        ) from e
+        raise _bad_token(page_token) from e
+    if offset < 0:  # a negative start would slice from the end
+        raise _bad_token(page_token)
+    return offset
+
+
+def _bad_token(page_token: str) -> MlflowError:
+    return invalid(
+        f"invalid page_token {page_token[:40]!r}; pass the next_page_token of the "
+        "previous answer"
+    )
 
 
 _MODEL_ORDER: dict[str, Callable[..., Any]] = {

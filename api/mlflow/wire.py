@@ -9,12 +9,18 @@ name the run ``run_uuid``, so run requests accept both.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 ViewType = Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]
 RunStatus = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
+# A protobuf int64. Python's ints are unbounded, and ClickHouse wraps a bound
+# parameter past 64 bits round instead of refusing it (a start_step of 2**64
+# read as 0), so the range is checked here, where the error can name the field.
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+# TODO: ClickHouseStore does not check integer parameters against their
+# placeholder types, so a route that forgets to bound one answers wrapped rows.
 
 
 class Message(BaseModel):
@@ -84,13 +90,13 @@ class CreateRun(Message):
     experiment_id: str = "0"
     user_id: str = ""
     run_name: str = ""
-    start_time: int | None = None
+    start_time: Int64 | None = None
     tags: list[KeyValue] = []
 
 
 class UpdateRun(RunRef):
     status: RunStatus | None = None
-    end_time: int | None = None
+    end_time: Int64 | None = None
     run_name: str | None = None
 
 
@@ -118,8 +124,8 @@ class SearchRuns(Message):
 class Metric(Message):
     key: str
     value: float
-    timestamp: int
-    step: int = 0
+    timestamp: Int64
+    step: Int64 = 0
 
 
 class LogMetric(RunRef, Metric):
@@ -162,7 +168,7 @@ class LogInputs(RunRef):
 
 class ModelOutput(Message):
     model_id: str
-    step: int = 0
+    step: Int64 = 0
 
 
 class LogOutputs(RunRef):
@@ -185,8 +191,8 @@ class MetricHistory(RunRef):
 class MetricHistoryBulkInterval(Message):
     run_ids: list[str] = []
     metric_key: str
-    start_step: int | None = None
-    end_step: int | None = None
+    start_step: Int64 | None = None
+    end_step: Int64 | None = None
     max_results: int | None = None
 
 

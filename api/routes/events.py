@@ -9,7 +9,6 @@ through this door.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 from typing import Annotated
 
@@ -96,7 +95,8 @@ def _checked(index: int, incoming: IncomingRecord) -> Record:
     try:
         value = base64.b64decode(incoming.value, validate=True)
         event = decode(value)
-    except (binascii.Error, EventDecodeError) as e:
+    # binascii.Error is a ValueError; a plain ValueError is a non-ASCII value.
+    except (ValueError, EventDecodeError) as e:
         raise InvalidInputError(
             f"record {index} is not a base64 runstream event: {e}; send what "
             "runstream's codec encodes"

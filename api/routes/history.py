@@ -24,7 +24,8 @@ def run_history(
     state: StateDep,
     run_id: str,
     limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 1000,
-    offset: Annotated[int, Query(ge=0, description="events to skip")] = 0,
+    # ClickHouse wraps an OFFSET of 2**64 round to 0 instead of refusing it.
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1, description="events to skip")] = 0,
 ) -> EventHistory:
     """The events the projections applied for this run, with their positions on
     the log (any of which ``runstream replay --until`` takes) and their times."""

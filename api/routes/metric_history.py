@@ -40,7 +40,10 @@ def metric_history(
     run_id: str,
     key: Annotated[str, Query(min_length=1, description="the metric key")],
     rank: Annotated[
-        int | None, Query(ge=0, description="one writer's points; all if omitted")
+        int | None,
+        # The column is an Int32: ClickHouse wraps a larger bound value round
+        # to another rank's points instead of refusing it.
+        Query(ge=0, le=2**31 - 1, description="one writer's points; all if omitted"),
     ] = None,
     max_results: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 100_000,
     page_token: str | None = None,

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 from runstream.errors import InvalidInputError
 
+MAX_OFFSET = 2**63 - 1
+
 
 def search_fingerprint(*parts: str | Sequence[str] | None) -> str:
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode())
@@ -35,16 +37,24 @@ def decode_page_token(token: str | None, fingerprint: str) -> int:
         return 0
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        offset = int(data["offset"])
-        search = str(data["search"])
+        offset = data["offset"]
+        search = data["search"]
     except (ValueError, KeyError, TypeError) as e:
-        raise InvalidInputError(
-            f"page token {token[:40]!r} is not one this API issued; pass the "
-            "next_page_token of the previous answer unchanged"
-        ) from e
-    if search != fingerprint or offset < 0:
+        raise _not_issued(token) from e
+    # JSON numbers may be floats, Infinity or NaN, or too large for ClickHouse's
+    # OFFSET; none of them came from encode_page_token.
+    if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
+        raise _not_issued(token)
+    if search != fingerprint:
         raise InvalidInputError(
             f"page token {token[:40]!r} belongs to another search; repeat the "
             "search with the same filter, order and ids, or drop the token"
         )
     return offset
+
+
+def _not_issued(token: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"page token {token[:40]!r} is not one this API issued; pass the "
+        "next_page_token of the previous answer unchanged"
+    )
