@@ -122,6 +122,9 @@ class Projector:
         self, position: Position, event: Event, changed: dict[str, RunRow]
     ) -> None:
         run_id = event.payload["run_id"]
+        # TODO: an event for a run never started (an id typed by hand) makes a
+        # run row with no experiment; dead-letter it instead (RunStarted always
+        # comes first in the run's partition, so the check is exact).
         current = changed.get(run_id) or self.cache.run(run_id)
         if current.version and position.offset <= current.version:
             return  # already applied
