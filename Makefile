@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint demo servers bench clean
+.PHONY: install test lint demo servers bench soak clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ demo: install
 # docs/benchmarks.md. `make bench BENCH_ARGS=--quick` for a short smoke run.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# `runstream server` under SDK writers and API readers for 10 minutes, sampling
+# every process's memory; fails if one keeps growing or a point is lost. Writes
+# test-artifacts/soak/. `make soak SOAK_ARGS="--minutes 30"` for longer.
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .runstream

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from runstream.allocator import limit_malloc_arenas
 from runstream.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def consume_command(
     if group is not None:
         overrides["consumer_group"] = group
     settings = load_settings(**overrides)
+    limit_malloc_arenas()  # before chDB and the consumer start their threads
     service = ProjectionService.open(settings)
     stop = threading.Event()
 

@@ -23,7 +23,12 @@ from runstream.api.deps import ServiceDep
 from runstream.api.mlflow import lookup, wire
 from runstream.api.mlflow.errors import MlflowRoute, invalid, not_found
 from runstream.api.mlflow.runs import RUN_NAME_TAG, renamed
-from runstream.api.mlflow.writes import EventSpec, answer, checked_write, write
+from runstream.api.mlflow.writes import (
+    EventSpec,
+    answer,
+    checked_run_write,
+    write,
+)
 from runstream.consumers.service import ProjectionService
 
 logger = logging.getLogger(__name__)
@@ -158,7 +163,7 @@ def _log(
         return answer({}, write(service, events) if events else True)
 
     # The immutability check and the write must not interleave with another's.
-    with checked_write:
+    with checked_run_write(run_id):
         lookup.require_run(service.store, run_id, active=True)
         _require_unchanged(service, run_id, params)
         events.append(("ParamsLogged", {"run_id": run_id, **_columns(params)}))
