@@ -9,12 +9,12 @@ Off unless the server knows tokens (``runstream.auth.TokenTable``). When on:
     write  every other request: MLflow REST writes, POST /api/v1/events,
            artifact uploads (PUT) and multipart uploads
 
-A missing or unknown token is answered 401 with ``WWW-Authenticate: Bearer``; a
-known token whose role is too low, 403. Both say how to fix it, never echo the
-token, and on MLflow's paths come in MLflow's error shape. MLflow's client sends
-``MLFLOW_TRACKING_TOKEN`` as a bearer token, or ``MLFLOW_TRACKING_USERNAME`` and
-``_PASSWORD`` as basic auth: the password is taken as the token, the user name is
-ignored.
+A missing token is answered 401 with ``WWW-Authenticate: Bearer``, and so is an
+unknown one, saying that it is unknown; a known token whose role is too low, 403.
+Each says how to fix it, never echoes the token, and on MLflow's paths comes in
+MLflow's error shape. MLflow's client sends ``MLFLOW_TRACKING_TOKEN`` as a bearer
+token, or ``MLFLOW_TRACKING_USERNAME`` and ``_PASSWORD`` as basic auth: the password
+is taken as the token, the user name is ignored.
 """
 
 from __future__ import annotations
@@ -27,11 +27,16 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from runstream.auth import Principal, Role, TokenTable
+from runstream.auth import Role, TokenTable
 
 logger = logging.getLogger(__name__)
 
-MLFLOW_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+MLFLOW_PREFIXES = (
+    "/api/2.0/mlflow",
+    "/ajax-api/2.0/mlflow",
+    "/api/3.0/mlflow",
+    "/ajax-api/3.0/mlflow",
+)
 _OPEN = {("GET", "/api/v1/health"), ("HEAD", "/api/v1/health"), ("GET", "/")}
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 _READ_POSTS = re.compile(r"/search$|/registered-models/get-latest-versions$")
@@ -43,6 +48,11 @@ HOW_TO_PASS = (
     "send 'Authorization: Bearer <token>': the runstream SDK and dashboard read "
     "the token from RUNSTREAM_TOKEN, the mlflow client from MLFLOW_TRACKING_TOKEN "
     "(or MLFLOW_TRACKING_PASSWORD)"
+)
+HOW_TO_FIX_UNKNOWN = (
+    "check that RUNSTREAM_TOKEN (runstream SDK, dashboard, CLI) or "
+    "MLFLOW_TRACKING_TOKEN (mlflow client) holds a token listed in the server's "
+    "RUNSTREAM_AUTH_TOKENS or RUNSTREAM_AUTH_TOKENS_FILE, or ask its operator for one"
 )
 
 
@@ -92,10 +102,20 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
 
-        principal = self._principal(scope)
+        token = _token(scope)
+        principal = self.tokens.authenticate(token) if token else None
         if principal is None:
-            logger.info("refused unauthenticated request %s %s", method, path)
-            message = f"{method} {path} needs a token; {HOW_TO_PASS}"
+            if token is None:
+                logger.info("refused unauthenticated request %s %s", method, path)
+                message = f"{method} {path} needs a token; {HOW_TO_PASS}"
+            else:
+                # Never echo it: a mistyped token is often one character off a
+                # real one.
+                logger.info("refused unknown token %s %s", method, path)
+                message = (
+                    f"{method} {path}: the token presented is not one this API "
+                    f"knows; {HOW_TO_FIX_UNKNOWN}"
+                )
             await _refuse(send, path, 401, message)
             return
         if principal.role < needed:
@@ -117,12 +137,12 @@ class AuthMiddleware:
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
 
-    def _principal(self, scope: Scope) -> Principal | None:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                token = presented_token(value.decode("latin-1"))
-                return self.tokens.authenticate(token) if token else None
-        return None
+
+def _token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return presented_token(value.decode("latin-1"))
+    return None
 
 
 async def _refuse(send: Send, path: str, status: int, message: str) -> None:

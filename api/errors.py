@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from runstream.api.mlflow import ARTIFACT_PREFIXES, TRACKING_PREFIXES
+from runstream.api.mlflow import MLFLOW_PREFIXES
 from runstream.api.mlflow.errors import (
     ENDPOINT_NOT_FOUND,
     INTERNAL_ERROR,
@@ -82,7 +82,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             f"no route serves {request.method} {path!r}; the API's paths are "
             "listed in /openapi.json"
         )
-    if not path.startswith((*TRACKING_PREFIXES, *ARTIFACT_PREFIXES)):
+    if not path.startswith(MLFLOW_PREFIXES):
         return JSONResponse({"detail": detail}, exc.status_code, headers=headers)
 
     error = None if unrouted else translate(exc)

@@ -7,19 +7,24 @@ The parent starts one run in the experiment "live-training". Each worker process
 resumes that run by id and logs a simulated training curve under keys of its own
 rank (``rank0/loss``, ``rank0/accuracy``, ``rank0/lr``, ``rank0/samples_per_s``),
 paced over ``--duration`` seconds so that a live chart moves while it runs
-(``--duration 0`` logs as fast as it can). The parent ends the run once every
-worker has joined: FINISHED, or FAILED if a worker failed. Set
+(``--duration 0`` logs as fast as it can). Each worker gets RANK, WORLD_SIZE and
+LOCAL_RANK as torchrun would give them, so its points carry its rank and only
+rank 0 changes the run's status. The parent ends the run once every worker has
+joined: FINISHED, or FAILED if a worker failed. Set
 RUNSTREAM_TRACKING_URI (or RUNSTREAM_HOME) to choose where the events go.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import multiprocessing
+import os
 import random
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 
@@ -70,8 +75,9 @@ class TrainingCurve:
 def run_worker(job: WorkerJob, results: Queue) -> None:
     """Log one rank's curve into the shared run, then flush and leave it running."""
     runstream.set_tracking_uri(job.tracking_uri)
-    # Resumed without a `with` block: leaving one would end the run for every
-    # rank, and only the parent knows when all of them are done.
+    # Resumed without a `with` block, which would end the run when this rank is
+    # done; only the parent knows when all of them are. (Rank 0 still marks it
+    # FINISHED as its process exits; the parent's end_run sets the last status.)
     runstream.start_run(run_id=job.run_id)
     curve = TrainingCurve(job.rank, job.steps)
     started = time.monotonic()
@@ -155,8 +161,9 @@ def _run_workers(
         )
         for rank in range(args.workers)
     ]
-    for process in processes:
-        process.start()
+    for rank, process in enumerate(processes):
+        with _launcher_variables(rank, args.workers):
+            process.start()
     for process in processes:
         process.join()
 
@@ -165,6 +172,23 @@ def _run_workers(
         results.get(timeout=10)[1] for _ in range(len(processes) - len(failed))
     )
     return points, failed
+
+
+@contextlib.contextmanager
+def _launcher_variables(rank: int, world_size: int) -> Iterator[None]:
+    """Set what torchrun sets for one worker while it is spawned: a spawned
+    child reads its rank from the environment it starts with."""
+    ours = {"RANK": str(rank), "WORLD_SIZE": str(world_size), "LOCAL_RANK": str(rank)}
+    before = {name: os.environ.get(name) for name in ours}
+    os.environ.update(ours)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

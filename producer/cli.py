@@ -5,32 +5,66 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
+from runstream.allocator import limit_malloc_arenas
 from runstream.auth import Role, TokenTable
 from runstream.consumers.consume import consume_command
+from runstream.errors import ConflictError, InvalidInputError, RunstreamError
 from runstream.models.cli import app as models_app
 from runstream.projects.cli import run_command
 from runstream.replay_cli import replay
-from runstream.settings import load_auth_settings, load_settings
+from runstream.settings import load_api_settings, load_auth_settings, load_settings
 
-app = typer.Typer(help="runstream: event-sourced tracking for machine learning.")
+
+class _Commands(TyperGroup):
+    """The root group: every command's RunstreamError, whose message already says
+    what went wrong and how to fix it, ends as one ``error:`` line and status 1
+    instead of a traceback; ``--verbose`` keeps the traceback."""
+
+    # ctx is typer's click Context, which typer vendors (from 0.29) or not
+    # depending on its version; Any fits both.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RunstreamError as e:
+            if ctx.params.get("verbose"):
+                raise
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(1) from e
+
+
+app = typer.Typer(
+    cls=_Commands, help="runstream: event-sourced tracking for machine learning."
+)
 logger = logging.getLogger(__name__)
 
 
 @app.callback()
 def main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Log at DEBUG, every HTTP request included, and show the full "
+            "traceback of an error.",
+        ),
+    ] = False,
 ) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs one INFO line per request; replay and models send many.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @app.command()
@@ -61,6 +95,14 @@ def server(
         overrides["home"] = home
     settings = load_settings(**overrides)
 
+    # Before anything starts: uvicorn would find a taken port only after the
+    # consumers and the dashboard are up, and say so in a log line.
+    _check_port_free(host, port, "--port")
+    if dashboard:
+        _check_port_free(host, dashboard_port, "--dashboard-port")
+
+    # Read every setting the API needs now, so a bad one stops nothing started.
+    limits = load_api_settings()
     tokens = TokenTable.load(load_auth_settings())
     dashboard_env = {"RUNSTREAM_API_URL": api_url}
     if tokens.enabled and dashboard:
@@ -70,6 +112,7 @@ def server(
         tokens = tokens.with_token(token, Role.READ, "dashboard")
         dashboard_env["RUNSTREAM_TOKEN"] = token
 
+    limit_malloc_arenas()  # before chDB and the API start their threads
     service = ProjectionService.open(settings)
     service.start()
     ui = _start_dashboard(host, dashboard_port, dashboard_env) if dashboard else None
@@ -79,7 +122,7 @@ def server(
     typer.echo(f"event log:           {Path(settings.log_location()).resolve()}")
     typer.echo(f"authentication:      {_auth_summary(tokens)}")
     try:
-        api_app = create_app(service, tokens=tokens)
+        api_app = create_app(service, tokens=tokens, limits=limits)
         uvicorn.run(api_app, host=host, port=port, log_level="warning")
     finally:
         if ui is not None:
@@ -91,6 +134,33 @@ def server(
         service.stop()
         service.store.close()
         typer.echo("runstream server stopped")
+
+
+def _check_port_free(host: str, port: int, option: str) -> None:
+    """Bind ``host:port`` once and let go, as the server will bind it."""
+    # TODO: another process may take the port between this check and uvicorn's
+    # bind; handing uvicorn the bound socket would close that gap.
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as e:
+        raise InvalidInputError(
+            f"cannot bind host {host!r} ({e.strerror}); pass --host with an address "
+            "of this machine, such as 127.0.0.1 or 0.0.0.0"
+        ) from e
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn does, so a port left in TIME_WAIT by a stopped server counts
+        # as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            raise ConflictError(
+                f"port {port} on {host} is in use ({e.strerror}); pass {option} "
+                "with a free port, or stop what listens there (another runstream "
+                "server?)"
+            ) from e
 
 
 def _auth_summary(tokens: TokenTable) -> str:

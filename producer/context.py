@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +31,7 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 class State:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.settings: Settings = load_settings()
+        self._settings: Settings | None = None
         self.ranks: Ranks = detect_ranks()
         self.tracking_uri: str | None = None
         self.sender: Sender | None = None
@@ -43,11 +45,26 @@ class State:
         # value for a key is refused before it is sent.
         self.params: dict[str, dict[str, str]] = {}
 
+    @property
+    def settings(self) -> Settings:
+        # Read on first use, not at import: a bad RUNSTREAM_* value then fails the
+        # call that needs it with InvalidInputError, and `import runstream` (so
+        # every CLI command, `--help` included) still works.
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
+
 
 state = State()
 
-# Called with no arguments once a sender exists; see ``on_sender_created``.
-_sender_hooks: list[Callable[[], None]] = []
+# Called, oldest first, before the sender closes at exit; see ``before_close``.
+_close_hooks: list[Callable[[], None]] = []
+# The process whose multiprocessing finalizers already hold ``close_at_exit``.
+_finalizer_pid: int | None = None
 
 
 def reset_after_fork() -> None:
@@ -58,9 +75,41 @@ def reset_after_fork() -> None:
     state.experiment_id, state.experiment_name = experiment
 
 
-def on_sender_created(hook: Callable[[], None]) -> None:
-    """Run ``hook`` after every new sender is made (to order exit handlers)."""
-    _sender_hooks.append(hook)
+def before_close(hook: Callable[[], None]) -> None:
+    """Run ``hook`` at exit while the sender still delivers (to end the runs)."""
+    if hook not in _close_hooks:
+        _close_hooks.append(hook)
+
+
+def close_at_exit() -> None:
+    """The one way out: the hooks first (their events still go out), then the
+    sender, which delivers or spills what is left. Both exit paths call it,
+    whichever comes first: atexit, and multiprocessing's finalizers, which a
+    spawned child runs before atexit and a forked child instead of it."""
+    for hook in _close_hooks:
+        try:
+            hook()
+        except Exception as e:  # exiting must go on whatever one hook does
+            logger.warning("exit hook %s failed: %s", hook, e)
+    close_sender()
+
+
+def close_sender(timeout_s: float = 60.0) -> None:
+    """Close the sender: wait up to ``timeout_s`` for delivery, then spill what
+    is left to disk. A later write makes a new sender."""
+    with state.lock:
+        current, state.sender = state.sender, None
+    if current is not None:
+        current.close(timeout_s)
+
+
+def _register_close_at_exit() -> None:
+    global _finalizer_pid
+    register_exit_last(close_at_exit)
+    if _finalizer_pid != os.getpid():
+        _finalizer_pid = os.getpid()
+        # Above the sender's own finalizer (100), so the runs end before it closes.
+        multiprocessing.util.Finalize(None, close_at_exit, exitpriority=101)
 
 
 def sender() -> Sender:
@@ -74,8 +123,7 @@ def sender() -> Sender:
                 max_buffer_points=state.settings.max_buffer_points,
                 rank=state.ranks.rank,
             )
-            for hook in _sender_hooks:
-                hook()
+            _register_close_at_exit()
         return state.sender
 
 

@@ -3,7 +3,10 @@
 Batches wait in a queue, oldest first: in memory while they fit the memory bound,
 on local disk (:mod:`runstream.spill`) beyond it, so training never waits for a log
 that is down. A failed append is retried, never dropped; when some records of a
-batch did reach the log, only the rest is sent again.
+batch did reach the log, only the rest is sent again. A refusal that sending again
+cannot change (a token without the write role, a request the log rejects) stops
+delivery instead: every batch goes to disk for a later process, and ``refused``
+says why.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runstream.errors import EventLogError, PartialAppendError
+from runstream.errors import (
+    AuthError,
+    EventLogError,
+    InvalidInputError,
+    PartialAppendError,
+)
 from runstream.log import EventLog, Record
 from runstream.spill import SpillFolder, read_batch
 
@@ -25,6 +33,10 @@ RETRY_BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 Progress = Callable[[int, int], None]
 """Called with (items delivered, points released from memory)."""
+
+# Answers that stay the same however often a batch is sent again: retrying them
+# would hold every batch in memory and make flush wait for nothing.
+REFUSALS = (AuthError, InvalidInputError)
 
 
 @dataclass
@@ -57,6 +69,7 @@ class Courier:
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self.last_error: str | None = None
+        self.refused: AuthError | InvalidInputError | None = None
         self._adopt()
         self._thread = threading.Thread(
             target=self._loop, name="runstream-courier", daemon=True
@@ -73,13 +86,18 @@ class Courier:
             self._queue.append(_Batch(self._sequence, 0, 0, path=path))
             self._sequence += 1
 
+    @property
+    def spill_folder(self) -> Path:
+        return self._spill.folder
+
     def put(self, records: list[Record], items: int, points: int) -> None:
         """Queue a batch behind every earlier one; to disk if memory is full."""
         with self._cond:
             batch = _Batch(self._sequence, items, points, records)
             self._sequence += 1
             on_disk = any(b.path is not None for b in self._queue)
-            if on_disk or self._memory_points + points > self._memory_bound:
+            full = self._memory_points + points > self._memory_bound
+            if on_disk or full or self.refused is not None:
                 self._to_disk(batch)
             else:
                 self._memory_points += points
@@ -106,6 +124,9 @@ class Courier:
                 head = self._queue[0]
             try:
                 self._deliver(head)
+            except REFUSALS as e:
+                self._stop_on_refusal(e)
+                return
             except EventLogError as e:
                 self.last_error = str(e)
                 attempt += 1
@@ -130,6 +151,35 @@ class Courier:
             if head.path is not None:
                 self._spill.remove(head.path)
             self._on_progress(head.items, released)
+
+    def _stop_on_refusal(self, error: AuthError | InvalidInputError) -> None:
+        with self._cond:
+            self.refused = error
+            self.last_error = str(error)
+            for batch in self._queue:
+                if batch.path is None:
+                    self._memory_points -= batch.points
+                    self._to_disk(batch)
+            first, left = self._queue[0].sequence, len(self._queue)
+        # TODO: a new sender in this same process does not adopt these batches
+        # (their folder's owner is alive); only a later process delivers them.
+        fix = (
+            "set RUNSTREAM_TOKEN to a token with the write role"
+            if isinstance(error, AuthError)
+            else "fix RUNSTREAM_TRACKING_URI or the cause above"
+        )
+        logger.error(
+            "the event log refused batch %d, so this process stops sending and "
+            "keeps batches=%d in %s: %s. To deliver them, %s; the next runstream "
+            "process on this machine that can append sends them",
+            first,
+            left,
+            self._spill.folder,
+            error,
+            fix,
+        )
+        # Wakes flush, which now raises the refusal instead of waiting.
+        self._on_progress(0, 0)
 
     def _deliver(self, batch: _Batch) -> None:
         if batch.records is None:

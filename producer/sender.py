@@ -130,7 +130,7 @@ class Sender:
         self,
         log_factory: Callable[[], EventLog],
         flush_interval_s: float = 0.2,
-        max_buffer_points: int = 2_000_000,
+        max_buffer_points: int = 1_000_000,
         rank: int = 0,
         spill_dir: Path | None = None,
     ) -> None:
@@ -227,14 +227,33 @@ class Sender:
         return self._courier.last_error
 
     def flush(self, timeout_s: float = 60.0) -> bool:
-        """Wait until everything submitted so far is on the log; False on timeout."""
+        """Wait until everything submitted so far is on the log; False on timeout.
+
+        Raises AuthError (the token lacks the write role) or InvalidInputError
+        once the log has refused a batch for good; what was not delivered then
+        waits on local disk for the next runstream process that can append.
+        """
+        done = self._wait_delivered(timeout_s)
+        refused = self._courier.refused
+        if refused is not None and not done:
+            raise type(refused)(
+                f"{refused}; the events not delivered wait in "
+                f"{self._courier.spill_folder}"
+            ) from refused
+        return done
+
+    def _wait_delivered(self, timeout_s: float) -> bool:
         with self._lock:
             self._seal_open()
             target = self._submitted
         self._wake.set()
         with self._lock:
-            done = self._sent.wait_for(lambda: self._delivered >= target, timeout_s)
-        if not done:
+            self._sent.wait_for(
+                lambda: self._delivered >= target or self._courier.refused is not None,
+                timeout_s,
+            )
+            done = self._delivered >= target
+        if not done and self._courier.refused is None:
             logger.warning(
                 "flush timed out after %.0fs with %d events unsent: %s",
                 timeout_s,
@@ -243,10 +262,12 @@ class Sender:
             )
         return done
 
-    def close(self) -> None:
+    def close(self, timeout_s: float = 60.0) -> None:
+        """Wait up to ``timeout_s`` for delivery, then stop; what is left goes to
+        local disk, for the next runstream process on this machine to deliver."""
         if self._closed:
             return
-        self.flush()
+        self._wait_delivered(timeout_s)
         self._closed = True
         self._wake.set()
         self._thread.join(timeout=5)

@@ -10,9 +10,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar, get_args
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runstream.errors import InvalidInputError
 
 DEFAULT_HOME = Path(".runstream")
 
@@ -38,7 +42,7 @@ class Settings(BaseSettings):
     artifacts: str = ""
     """RUNSTREAM_ARTIFACTS: ``file:///path``; empty means ``<home>/artifacts``."""
 
-    partitions: int = 8
+    partitions: int = Field(default=8, ge=1)
     """RUNSTREAM_PARTITIONS: partitions per topic of the embedded log."""
 
     api_url: str = "http://127.0.0.1:5000"
@@ -47,10 +51,10 @@ class Settings(BaseSettings):
     dashboard_url: str = "http://127.0.0.1:8501"
     """RUNSTREAM_DASHBOARD_URL: where ``GET /`` of the API redirects."""
 
-    flush_interval_s: float = 0.2
+    flush_interval_s: float = Field(default=0.2, gt=0)
     """RUNSTREAM_FLUSH_INTERVAL_S: how often the SDK's sender thread sends."""
 
-    max_buffer_points: int = 2_000_000
+    max_buffer_points: int = Field(default=1_000_000, ge=1)
     """RUNSTREAM_MAX_BUFFER_POINTS: metric points the SDK holds in memory before a
     logging call waits for the sender."""
 
@@ -265,9 +269,50 @@ def detect_ranks(environ: Mapping[str, str] | None = None) -> Ranks:
     )
 
 
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
+
+
+def read_settings(cls: type[AnySettings], **overrides: Any) -> AnySettings:
+    """Build ``cls`` from the environment (keyword arguments override single
+    fields); a value that does not fit raises InvalidInputError naming the
+    variable, what it holds and what it should hold."""
+    try:
+        return cls(**overrides)
+    except ValidationError as e:
+        problems = [_describe(cls, error) for error in e.errors()]
+        raise InvalidInputError("\n".join(problems)) from e
+
+
+def _describe(cls: type[BaseSettings], error: ErrorDetails) -> str:
+    """One line for one field pydantic refused: the variable, its value unless
+    it is a secret, pydantic's expectation and how to fix it."""
+    prefix = str(cls.model_config.get("env_prefix", "RUNSTREAM_"))
+    name = str(error["loc"][0]) if error["loc"] else ""
+    field = cls.model_fields.get(name)
+    variable = (prefix + name).upper() if name else f"a {prefix}* variable"
+
+    # pydantic says "Input should be a valid number, ..."; keep what follows.
+    expected = error["msg"].removeprefix("Input should be ")
+    expected = expected.removeprefix("Value error, ")
+    # A refusal of the whole object carries every value as its input, secrets too.
+    secret = field is None or _is_secret(field.annotation)
+    shown = "(value hidden)" if secret else repr(str(error.get("input", "")))
+    default = ""
+    if field is not None and not secret and field.default not in (None, ""):
+        default = f" (default {field.default})"
+    return (
+        f"{variable}={shown} is not a valid setting: it should be {expected}. "
+        f"Set {variable} to such a value, or unset it{default}."
+    )
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the environment now; keyword arguments override single fields."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    return read_settings(Settings, **overrides)
 
 
 class DashboardSettings(BaseSettings):
@@ -305,23 +350,25 @@ class DashboardSettings(BaseSettings):
 
 def load_kafka_settings() -> KafkaSettings:
     """Read the environment now."""
-    return KafkaSettings()
+    return read_settings(KafkaSettings)
 
 
 def load_clickhouse_settings() -> ClickHouseSettings:
     """Read the environment now."""
-    return ClickHouseSettings()
+    return read_settings(ClickHouseSettings)
 
 
 def load_s3_settings() -> S3Settings:
     """Read the environment now."""
-    return S3Settings()
+    return read_settings(S3Settings)
 
 
 def load_dashboard_settings() -> DashboardSettings:
     """Read the environment now."""
     shared = load_settings()
-    return DashboardSettings(api_url=shared.api_url.rstrip("/"), token=shared.token)
+    return read_settings(
+        DashboardSettings, api_url=shared.api_url.rstrip("/"), token=shared.token
+    )
 
 
 class ApiSettings(BaseSettings):
@@ -355,9 +402,9 @@ class AuthSettings(BaseSettings):
 
 def load_api_settings() -> ApiSettings:
     """Read the environment now."""
-    return ApiSettings()
+    return read_settings(ApiSettings)
 
 
 def load_auth_settings() -> AuthSettings:
     """Read the environment now."""
-    return AuthSettings()
+    return read_settings(AuthSettings)

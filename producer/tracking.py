@@ -23,10 +23,10 @@ from runstream import artifacts, writes
 from runstream.context import (
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
+    before_close,
+    close_sender,
     flush,
     get_tracking_uri,
-    on_sender_created,
-    register_exit_last,
     reset_after_fork,
     sender,
     set_tracking_uri,
@@ -40,7 +40,7 @@ from runstream.entities import (
     RunInfo,
     RunTag,
 )
-from runstream.errors import InvalidInputError, RunNotActiveError
+from runstream.errors import InvalidInputError, RunNotActiveError, RunstreamError
 from runstream.experiments import (
     announce_experiment,
     experiment_id_for,
@@ -52,6 +52,9 @@ from runstream.system_metrics import SystemMetricsMonitor, system_metrics_wanted
 logger = logging.getLogger(__name__)
 
 RUN_ID_VARIABLE = "RUNSTREAM_RUN_ID"
+# How long SIGTERM waits for the log before spilling to disk: a scheduler that
+# sent it kills the job for good soon after (Kubernetes' default grace is 30 s).
+SIGTERM_GRACE_S = 3.0
 INLINE_ARTIFACT_LIMIT = artifacts.INLINE_ARTIFACT_LIMIT
 
 __all__ = [
@@ -206,13 +209,16 @@ def last_active_run() -> ActiveRun | None:
 
 
 def end_run(status: str = "FINISHED") -> None:
-    """End the active run with ``status`` and wait until its events are on the log."""
+    """End the active run with ``status`` and wait until its events are on the log.
+
+    Raises AuthError if the log refuses this process's token (its events then
+    wait on local disk; see ``flush``)."""
     run = active_run()
     if run is not None:
         _end(run, status)
 
 
-def _end(run: ActiveRun, status: str) -> None:
+def _end(run: ActiveRun, status: str, wait: bool = True) -> None:
     if status not in TERMINAL_STATUSES:
         raise InvalidInputError(
             f"run status {status!r} must be one of {', '.join(TERMINAL_STATUSES)}"
@@ -226,7 +232,8 @@ def _end(run: ActiveRun, status: str) -> None:
         if run in state.runs:
             state.runs.remove(run)
         state.ended[run.info.run_id] = run
-    sender().flush()
+    if wait:
+        sender().flush()
     logger.info("run ended run_id=%s status=%s", run.info.run_id, status)
 
 
@@ -282,8 +289,7 @@ def _install_exit_handlers() -> None:
         if _exit_installed:
             return
         _exit_installed = True
-    on_sender_created(lambda: register_exit_last(_end_runs_at_exit))
-    register_exit_last(_end_runs_at_exit)
+    before_close(_end_runs_at_exit)
     previous_hook = sys.excepthook
 
     def remember(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
@@ -298,27 +304,41 @@ def _install_exit_handlers() -> None:
 
 
 def _on_sigterm(previous: Any) -> Any:
+    # TODO: a SIGTERM that lands while the main thread holds the sender's lock
+    # (inside a logging call) deadlocks here; hand the work to a thread instead.
     def handler(signum: int, frame: FrameType | None) -> None:
         logger.warning("SIGTERM received; ending active runs as KILLED")
-        _end_all("KILLED")
+        _end_all("KILLED", wait=False)
         if callable(previous):
+            _flush_briefly()
             previous(signum, frame)
         else:
-            # Leave as the default action would, with the status already sent.
+            # The default action skips atexit, so close the sender here: it
+            # delivers for a few seconds, then spills the rest to disk for the
+            # next runstream process on this machine.
+            close_sender(SIGTERM_GRACE_S)
             signal.signal(signum, signal.SIG_DFL)
             signal.raise_signal(signum)
 
     return handler
 
 
+def _flush_briefly() -> None:
+    try:
+        sender().flush(SIGTERM_GRACE_S)
+    except RunstreamError as e:  # refused for good: spilled, and said so
+        logger.warning("events not delivered before SIGTERM's handler: %s", e)
+
+
 def _end_runs_at_exit() -> None:
-    _end_all(_status_for(_uncaught))
+    # No wait per run: closing the sender next waits once for all of them.
+    _end_all(_status_for(_uncaught), wait=False)
 
 
-def _end_all(status: str) -> None:
+def _end_all(status: str, wait: bool) -> None:
     while (run := active_run()) is not None:
         try:
-            _end(run, status)
+            _end(run, status, wait)
         except Exception as e:  # exiting must go on whatever one run does
             logger.warning("could not end run %s: %s", run.info.run_id, e)
             with state.lock:

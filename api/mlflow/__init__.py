@@ -6,7 +6,8 @@ Tracking and the Model Registry live under ``/api/2.0/mlflow`` (and
 under ``/api/2.0/mlflow-artifacts``. Every write becomes events on the log and answers
 once the projection applied them (``writes``); errors answer in MLflow's shape
 (``errors``). Paths under these prefixes that runstream does not serve answer
-``ENDPOINT_NOT_FOUND``, which the client reports as such.
+``ENDPOINT_NOT_FOUND``, which the client reports as such; so does every path under
+``/api/3.0/mlflow``, where MLflow 3 clients find traces, webhooks and the like.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ logger = logging.getLogger(__name__)
 
 TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+# MLflow 3's own endpoints: none is served, so none of the 2.0 routes is mounted
+# here, but the client must read ENDPOINT_NOT_FOUND rather than a bare 404.
+UNSERVED_PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+# Every prefix whose answers, errors included, keep MLflow's shape.
+MLFLOW_PREFIXES = (*TRACKING_PREFIXES, *ARTIFACT_PREFIXES, *UNSERVED_PREFIXES)
 
 TRACKING_ROUTERS = (
     experiments.router,
@@ -69,6 +75,7 @@ def install(app: FastAPI) -> None:
     for prefixes, routers in (
         (TRACKING_PREFIXES, TRACKING_ROUTERS),
         (ARTIFACT_PREFIXES, ARTIFACT_ROUTERS),
+        (UNSERVED_PREFIXES, ()),
     ):
         for prefix in prefixes:
             in_schema = not prefix.startswith("/ajax-api")
@@ -77,4 +84,4 @@ def install(app: FastAPI) -> None:
     logger.info("MLflow REST API served under %s", ", ".join(TRACKING_PREFIXES))
 
 
-__all__ = ["install"]
+__all__ = ["MLFLOW_PREFIXES", "install"]

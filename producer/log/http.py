@@ -15,7 +15,12 @@ from typing import Any
 import httpx
 
 from runstream.auth import bearer_headers
-from runstream.errors import EventLogError, InvalidInputError, PartialAppendError
+from runstream.errors import (
+    AuthError,
+    EventLogError,
+    InvalidInputError,
+    PartialAppendError,
+)
 from runstream.log.base import LogConsumer, Position, Record
 from runstream.settings import load_settings
 
@@ -26,6 +31,8 @@ TIMEOUT_S = 30.0
 # Record bytes per POST: far below the API's RUNSTREAM_API_MAX_BODY_BYTES (64 MiB)
 # after base64, so a large batch is never refused as a whole.
 MAX_POST_BYTES = 8 << 20
+# Refusals that pass: the API or a proxy before it is busy, not the request wrong.
+RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
 class HttpEventLog:
@@ -46,10 +53,11 @@ class HttpEventLog:
         for chunk in _chunks(records, MAX_POST_BYTES):
             try:
                 positions.extend(self._post(chunk))
-            except EventLogError as e:
+            except (EventLogError, AuthError, InvalidInputError) as e:
                 if not positions:
                     raise
-                # Earlier POSTs are on the log: only the rest may be sent again.
+                # Earlier POSTs are on the log: only the rest may be sent again. A
+                # refusal comes back on the next try, with nothing appended.
                 appended: list[Position | None] = [*positions]
                 appended += [None] * (len(records) - len(positions))
                 raise PartialAppendError(str(e), appended) from e
@@ -97,15 +105,40 @@ class HttpEventLog:
                 "RUNSTREAM_TRACKING_URI and that `runstream server` is up"
             ) from e
         if response.is_error:
-            raise EventLogError(
-                f"the runstream API at {self.base_url} refused {method} {path} with "
-                f"{response.status_code}: {response.text[:500]}"
-            )
+            raise _refusal(self.base_url, method, path, response)
         answer: dict[str, Any] = response.json()
         return answer
 
     def close(self) -> None:
         self._client.close()
+
+
+def _refusal(
+    base_url: str, method: str, path: str, response: httpx.Response
+) -> Exception:
+    """The error for an answer of 400 or more, by whether sending again can help.
+
+    401/403 (no token, an unknown one, or one without the write role) and the
+    other 4xx stay the same however often they are sent, so they are not
+    EventLogError, which the courier retries until the log is back: it spills
+    the events instead and says what to fix. 413 should not happen, as appends
+    are cut to MAX_POST_BYTES; if a proxy allows less, retrying cannot help either.
+    """
+    status = response.status_code
+    # The API's message names the role and the variable to set; the request's
+    # Authorization header is never part of it.
+    said = f"{base_url} refused {method} {path} with {status}: {response.text[:500]}"
+    if status in (401, 403):
+        return AuthError(
+            f"the runstream API at {said}; set RUNSTREAM_TOKEN to a token with "
+            "the write role"
+        )
+    if 400 <= status < 500 and status not in RETRYABLE_4XX:
+        return InvalidInputError(
+            f"the runstream API at {said}; check that RUNSTREAM_TRACKING_URI is a "
+            "runstream API of the same version as this SDK"
+        )
+    return EventLogError(f"the runstream API at {said}")
 
 
 def _chunks(records: Sequence[Record], max_bytes: int) -> list[Sequence[Record]]:

@@ -68,22 +68,19 @@ def predict(
     ] = "json",
 ) -> None:
     """Score a file with the model and write {"predictions": ...} as JSON."""
-    from runstream.errors import RunstreamError
     from runstream.models import load_model, payloads
 
-    try:
-        text = input_path.read_bytes()
-        if content_type == "csv":
-            data, params = payloads.parse_csv(text), None
-        elif content_type == "json":
-            data, params = payloads.parse_json(text)
-        else:
-            raise typer.BadParameter("use json or csv", param_hint="--content-type")
-        model = load_model(model_uri)
-        answer = json.dumps(payloads.predictions_json(model.predict(data, params)))
-    except RunstreamError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(code=1) from e
+    # A RunstreamError (a bad input, an unknown model) becomes one `error:` line
+    # in the root command group of runstream.cli.
+    text = input_path.read_bytes()
+    if content_type == "csv":
+        data, params = payloads.parse_csv(text), None
+    elif content_type == "json":
+        data, params = payloads.parse_json(text)
+    else:
+        raise typer.BadParameter("use json or csv", param_hint="--content-type")
+    model = load_model(model_uri)
+    answer = json.dumps(payloads.predictions_json(model.predict(data, params)))
     if output_path is None:
         sys.stdout.write(answer + "\n")
     else:

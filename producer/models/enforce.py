@@ -82,6 +82,11 @@ def _enforce_columns(frame: pd.DataFrame, columns: list[ColSpec]) -> pd.DataFram
 def convert_column(series: pd.Series, spec: ColSpec) -> pd.Series:
     """``series`` as the column type ``spec`` names, or an error saying why not."""
     name = str(spec.name)
+    if series.dtype.kind == "O":
+        # Rows sent as arrays (inputs, instances) arrive as objects; a column whose
+        # values are all numbers, or all booleans, is typed by them, so the checks
+        # below judge the values rather than how they travelled.
+        series = series.infer_objects()
     kind = series.dtype.kind
     values = series.dropna()
     if spec.type in ("double", "float"):
@@ -125,7 +130,7 @@ def _as_integer(series: pd.Series, type_name: str, name: str) -> pd.Series:
         if not fractional.empty:
             _refuse(name, type_name, fractional, "a whole number")
     elif kind not in "iu":
-        _refuse(name, type_name, series, "a whole number")
+        _refuse_unless_whole(name, type_name, series)
     low, high = _INTEGER_RANGES[type_name]
     outside = series[(series < low) | (series > high)]
     if not outside.empty:
@@ -133,11 +138,27 @@ def _as_integer(series: pd.Series, type_name: str, name: str) -> pd.Series:
     return series.astype("int32" if type_name == "integer" else "int64")
 
 
+def _refuse_unless_whole(name: str, type_name: str, series: pd.Series) -> None:
+    """Refuse a column of objects unless each is a whole number; Python integers
+    too large for int64 pass, for the range check to name them."""
+    not_whole = series[[not _fits(value, "a whole number") for value in series]]
+    if not not_whole.empty:
+        _refuse(name, type_name, not_whole, "a whole number")
+
+
 def _refuse(name: str, type_name: str, values: pd.Series, wanted: str) -> NoReturn:
     bad = next(
         ((index, value) for index, value in values.items() if not _fits(value, wanted)),
-        (values.index[0], values.iloc[0]) if not values.empty else (None, None),
+        None,
     )
+    if bad is None:
+        # Each value fits on its own (booleans beside missing values, say): naming
+        # one of them would send the user to fix a value that is fine.
+        raise InvalidInputError(
+            f"column {name!r} must be {type_name}, but its values together "
+            f"({values.dtype}) cannot be read as {type_name}; send {wanted} in "
+            "every row, with none missing"
+        )
     row, value = bad
     raise InvalidInputError(
         f"column {name!r} must be {type_name}, but row {row} holds {value!r} "
@@ -150,6 +171,12 @@ def _fits(value: Any, wanted: str) -> bool:
         return isinstance(value, int | float | np.number) and not isinstance(
             value, bool | np.bool_
         )
+    if wanted == "a whole number":
+        if isinstance(value, bool | np.bool_):
+            return False
+        if isinstance(value, int | np.integer):
+            return True
+        return isinstance(value, float | np.floating) and float(value).is_integer()
     if wanted == "a string":
         return isinstance(value, str)
     if wanted == "true or false":

@@ -78,7 +78,14 @@ def _input(key: str, value: Any) -> Any:
     if isinstance(value, dict):
         return pd.DataFrame({k: v if np.ndim(v) else [v] for k, v in value.items()})
     try:
-        return np.asarray(value)
+        array = np.asarray(value)
+        if array.dtype.kind == "U":
+            # numpy writes [[1.0, "x"]] as strings ("1.0"); keep each value as
+            # sent, so the schema check judges, and names, the one that is wrong.
+            sent = np.asarray(value, dtype=object)
+            if not all(isinstance(v, str) for v in sent.flat):
+                array = sent
+        return array
     except ValueError as e:
         raise InvalidInputError(
             f"{key} must be a rectangular array (every row the same length): {e}"

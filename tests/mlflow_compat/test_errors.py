@@ -131,3 +131,19 @@ def test_server_checks_mlflows_rules(tracking_uri: str) -> None:
 
     nan = {"run_id": run_id, "key": "odd", "value": "NaN", "timestamp": 0}
     assert httpx.post(f"{api}/runs/log-metric", json=nan).status_code == 200
+
+
+@pytest.mark.parametrize("prefix", ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"])
+def test_mlflow3_endpoints_answer_endpoint_not_found(
+    tracking_uri: str, prefix: str
+) -> None:
+    unserved = httpx.post(f"{tracking_uri}{prefix}/traces/search", json={})
+    assert unserved.status_code == 404
+    assert unserved.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert f"{prefix}/traces/search" in unserved.json()["message"]
+
+
+def test_search_traces_reports_endpoint_not_found(tracking_uri: str) -> None:
+    with pytest.raises(MlflowException) as raised:
+        mlflow.search_traces(locations=["0"])
+    assert error_code(raised) == "ENDPOINT_NOT_FOUND"

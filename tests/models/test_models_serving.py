@@ -102,6 +102,41 @@ def test_tensor_models_take_instances(tmp_path: Path) -> None:
     assert answer.status_code == 400 and "shape (1, 3)" in answer.json()["message"]
 
 
+@pytest.fixture
+def two_columns(tmp_path: Path) -> TestClient:
+    """A model whose signature names two double columns, a and b."""
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [2.0, 1.0, 3.0]})
+    folder = tmp_path / "columns"
+    save_model(LinearRegression().fit(X, X.sum(axis=1)), folder, input_example=X)
+    return TestClient(create_scoring_app(load_model(folder)))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"inputs": [[1.0, 1.0]]},
+        {"instances": [[1, 1]]},
+        {"inputs": [[1, 1.0]]},
+        {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 1.0]]}},
+    ],
+)
+def test_row_arrays_fill_the_signatures_columns(
+    two_columns: TestClient, body: dict
+) -> None:
+    answer = two_columns.post("/invocations", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["predictions"] == pytest.approx([2.0])
+
+
+def test_a_refused_row_array_names_the_value_that_does_not_fit(
+    two_columns: TestClient,
+) -> None:
+    answer = two_columns.post("/invocations", json={"inputs": [[1.0, 2.0], [1.0, "x"]]})
+    assert answer.status_code == 400
+    message = answer.json()["message"]
+    assert "column 'b' must be double, but row 1 holds 'x' (str)" in message
+
+
 def test_predict_command_scores_json_and_csv_files(
     sklearn_folder: Path, tmp_path: Path, diabetes: tuple
 ) -> None:

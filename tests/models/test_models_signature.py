@@ -8,7 +8,7 @@ import pytest
 
 from runstream.errors import InvalidInputError
 from runstream.models import ColSpec, ModelSignature, Schema, TensorSpec
-from runstream.models.enforce import enforce_schema
+from runstream.models.enforce import convert_column, enforce_schema
 from runstream.models.signature import infer_signature
 
 
@@ -109,3 +109,17 @@ def test_tensor_enforcement_checks_shape_and_dtype() -> None:
         enforce_schema([[1.0, 2.0, 3.0]], schema)
     with pytest.raises(InvalidInputError, match="expects int64"):
         enforce_schema([[1.5, 2.0]], Schema((TensorSpec("int64", (-1, 2)),)))
+
+
+def test_refusal_never_blames_a_value_that_fits() -> None:
+    # Booleans beside a missing value: each fits, the column as a whole does not.
+    column = pd.Series([True, None], dtype=object)
+    with pytest.raises(InvalidInputError) as raised:
+        convert_column(column, ColSpec("boolean", "flag", True))
+    assert "row 0" not in str(raised.value) and "row 1" not in str(raised.value)
+    assert "send true or false in every row" in str(raised.value)
+
+    whole = pd.Series([1, 2.0, 2**70], dtype=object)
+    with pytest.raises(InvalidInputError, match=r"row 2 holds 1180591620717411303424"):
+        convert_column(whole, ColSpec("long", "n", True))
+    assert convert_column(whole[:2], ColSpec("long", "n", True)).tolist() == [1, 2]

@@ -3,15 +3,21 @@ bound and delivers everything, in order and once, when the log is back."""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from runstream.errors import EventLogError, PartialAppendError
+import pytest
+
+from runstream.errors import AuthError, EventLogError, PartialAppendError
 from runstream.events import decode
 from runstream.log import LogConsumer, Position, Record
 from runstream.sender import Sender
@@ -25,8 +31,11 @@ class FlakyLog:
         self.up = threading.Event()
         self.records: list[Record] = []
         self.fail_half_once = False
+        self.refusal: Exception | None = None
 
     def append(self, records: Sequence[Record]) -> list[Position]:
+        if self.refusal is not None:
+            raise self.refusal
         if not self.up.is_set():
             raise EventLogError("the test log is down")
         if self.fail_half_once:
@@ -106,3 +115,104 @@ def test_batches_left_by_an_ended_process_are_delivered_by_the_next(tmp_path: Pa
     assert len(log.records) == 3
     sender.close()
     assert not orphan.folder.exists()
+
+
+def adoptable(folder: Path) -> None:
+    """Make ``folder`` look left behind by a process that has ended."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    (folder / "owner").write_text(f"{os.uname().nodename} {dead.stdout}")
+
+
+def test_a_refused_token_spills_at_once_and_flush_raises(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = FlakyLog()
+    log.refusal = AuthError(
+        "the runstream API at http://api refused POST /api/v1/events with 403: "
+        "it needs the write role; set RUNSTREAM_TOKEN to a token with the write role"
+    )
+    sender = Sender(lambda: log, flush_interval_s=0.01, spill_dir=tmp_path)
+    for i in range(100):
+        sender.add_point("run-a", "loss", float(i), i, 0)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="runstream"):
+        with pytest.raises(AuthError, match="write role"):
+            sender.flush(timeout_s=60)
+        # Logging goes on, to disk, and nothing waits for the log any more.
+        sender.add_point("run-a", "loss", 100.0, 100, 0)
+        with pytest.raises(AuthError):
+            sender.flush(timeout_s=60)
+        sender.close()
+    assert time.monotonic() - started < 10
+
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "set RUNSTREAM_TOKEN to a token with the write role" in errors[0]
+    folder = tmp_path / sender.producer_id
+    assert list(folder.glob("*.batch"))
+
+    # The next process on this machine, with a token that works, delivers them.
+    adoptable(folder)
+    working = FlakyLog()
+    working.up.set()
+    later = Sender(lambda: working, flush_interval_s=0.01, spill_dir=tmp_path)
+    assert later.flush(timeout_s=30)
+    later.close()
+    assert points_by_run(working) == {"run-a": [float(i) for i in range(101)]}
+    assert not folder.exists()
+
+
+LOGS_THEN_WAITS = """
+import time, runstream
+run = runstream.start_run()
+for step in range(1000):
+    runstream.log_metric("loss", float(step), step=step)
+print(run.info.run_id, flush=True)
+time.sleep(300)
+"""
+
+
+def test_sigterm_while_the_log_is_down_spills_for_the_next_process(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    spill = tmp_path / "spill"
+    env = {
+        **os.environ,
+        "RUNSTREAM_HOME": str(tmp_path),
+        "RUNSTREAM_TRACKING_URI": f"http://127.0.0.1:{closed_port}",
+        "RUNSTREAM_SPILL_DIR": str(spill),
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(LOGS_THEN_WAITS)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    run_id = child.stdout.readline().strip()
+    started = time.monotonic()
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=120)
+    assert time.monotonic() - started < 10, stderr
+    assert child.returncode == -signal.SIGTERM, stderr
+    (folder,) = spill.iterdir()
+    assert list(folder.glob("*.batch")), stderr
+
+    log = FlakyLog()
+    log.up.set()
+    later = Sender(lambda: log, flush_interval_s=0.01, spill_dir=spill)
+    assert later.flush(timeout_s=30)
+    later.close()
+    assert points_by_run(log)[run_id] == [float(step) for step in range(1000)]
+    statuses = [
+        event.payload["status"]
+        for event in map(decode, (r.value for r in log.records))
+        if event.event_type == "RunStatusChanged"
+    ]
+    assert statuses == ["KILLED"]
+    assert not any(spill.iterdir())

@@ -15,7 +15,7 @@ from runstream.api import create_app
 from runstream.auth import Role, TokenTable
 from runstream.consumers.service import ProjectionService
 from runstream.dashboard.client import ApiClient, ApiRequestError
-from runstream.errors import AuthError, EventLogError
+from runstream.errors import AuthError
 from runstream.events import Event, encode
 from runstream.log.base import Record
 from runstream.log.http import HttpEventLog
@@ -65,9 +65,28 @@ def test_missing_or_unknown_token_is_401(
     assert answer.status_code == 401
     assert answer.headers["www-authenticate"].startswith("Bearer")
     detail = answer.json()["detail"]
-    assert "Authorization: Bearer <token>" in detail
     assert "RUNSTREAM_TOKEN" in detail and "MLFLOW_TRACKING_TOKEN" in detail
     assert "unknown-token" not in detail
+
+
+def test_missing_token_says_how_to_send_one(client: TestClient) -> None:
+    detail = client.get("/api/v1/experiments").json()["detail"]
+    assert "needs a token" in detail
+    assert "Authorization: Bearer <token>" in detail
+
+
+def test_unknown_token_says_it_is_not_known(client: TestClient) -> None:
+    wrong = "unknown-token-0123456789"
+    answer = client.get("/api/v1/experiments", headers=bearer(wrong))
+    detail = answer.json()["detail"]
+    assert "needs a token" not in detail
+    assert "the token presented is not one this API knows" in detail
+    assert "RUNSTREAM_AUTH_TOKENS_FILE" in detail and wrong not in detail
+
+    api = "/api/2.0/mlflow/experiments/get"
+    mlflow = client.get(api, params={"experiment_id": "0"}, headers=bearer(wrong))
+    assert mlflow.json()["error_code"] == "UNAUTHENTICATED"
+    assert "not one this API knows" in mlflow.json()["message"]
 
 
 def test_roles_include_the_lower_ones(client: TestClient) -> None:
@@ -119,6 +138,10 @@ def test_mlflow_paths_answer_in_mlflows_shape(client: TestClient) -> None:
     assert upload.status_code == 401
     assert upload.json()["error_code"] == "UNAUTHENTICATED"
 
+    traces = client.post("/api/3.0/mlflow/traces/search", json={})
+    assert traces.status_code == 401
+    assert traces.json()["error_code"] == "UNAUTHENTICATED"
+
 
 def test_basic_auth_takes_the_password_as_token(client: TestClient) -> None:
     basic = base64.b64encode(f"whoever:{READER}".encode()).decode()
@@ -139,14 +162,14 @@ def test_sdk_transport_and_dashboard_send_the_token(
         monkeypatch.delenv("RUNSTREAM_TOKEN", raising=False)
         with pytest.raises(AuthError, match="RUNSTREAM_TOKEN"):
             QueryApi(url).get_experiment_by_name("absent")
-        with pytest.raises(EventLogError, match="401"):
+        with pytest.raises(AuthError, match="401"):
             HttpEventLog(url).append([record])
         with pytest.raises(ApiRequestError, match="401"):
             ApiClient(url).experiments()
 
         monkeypatch.setenv("RUNSTREAM_TOKEN", READER)
         assert QueryApi(url).get_experiment_by_name("absent") is None
-        with pytest.raises(EventLogError, match="needs the write role"):
+        with pytest.raises(AuthError, match="needs the write role"):
             HttpEventLog(url).append([record])
         assert ApiClient(url, token=SecretStr(READER)).experiments() == []
 
