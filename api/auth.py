@@ -21,22 +21,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from runstream.api.asgi_errors import send_error
 from runstream.auth import Role, TokenTable
 
 logger = logging.getLogger(__name__)
 
-MLFLOW_PREFIXES = (
-    "/api/2.0/mlflow",
-    "/ajax-api/2.0/mlflow",
-    "/api/3.0/mlflow",
-    "/ajax-api/3.0/mlflow",
-)
 _OPEN = {("GET", "/api/v1/health"), ("HEAD", "/api/v1/health"), ("GET", "/")}
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 _READ_POSTS = re.compile(r"/search$|/registered-models/get-latest-versions$")
@@ -146,17 +140,8 @@ def _token(scope: Scope) -> str | None:
 
 
 async def _refuse(send: Send, path: str, status: int, message: str) -> None:
-    if path.startswith(MLFLOW_PREFIXES):
-        code = "UNAUTHENTICATED" if status == 401 else "PERMISSION_DENIED"
-        body: dict[str, str] = {"error_code": code, "message": message}
-    else:
-        body = {"detail": message}
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-    ]
-    if status == 401:
-        headers.append((b"www-authenticate", b'Bearer realm="runstream"'))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    code = "UNAUTHENTICATED" if status == 401 else "PERMISSION_DENIED"
+    challenge = [(b"www-authenticate", b'Bearer realm="runstream"')]
+    await send_error(
+        send, path, status, code, message, challenge if status == 401 else ()
+    )

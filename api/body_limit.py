@@ -10,18 +10,17 @@ with it.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runstream.api.asgi_errors import send_error
 from runstream.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
 
 _ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/")
 _UPLOAD_ROUTES = ("artifacts/", "mpu/part/")
-_MLFLOW_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 
 
 class BodyTooLargeError(Exception):
@@ -108,15 +107,6 @@ async def _too_large(
         f"the body of {method} {path} is larger than {limit} bytes; send less, or "
         f"raise the server's {variable}"
     )
-    if path.startswith(_MLFLOW_PREFIXES):
-        body = {"error_code": "INVALID_PARAMETER_VALUE", "message": message}
-    else:
-        body = {"detail": message}
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+    await send_error(
+        send, path, 413, "INVALID_PARAMETER_VALUE", message, [(b"connection", b"close")]
+    )
