@@ -20,8 +20,8 @@ from runstream.consumers.projector import Projector
 from runstream.consumers.runner import ProjectionRunner
 from runstream.consumers.states import live_blobs
 from runstream.errors import RunstreamError
-from runstream.events import DEAD_LETTER_TOPIC
-from runstream.log import EventLog, open_log
+from runstream.events import DEAD_LETTER_TOPIC, TRACKING_TOPIC
+from runstream.log import EventLog, Position, open_log
 from runstream.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -102,6 +102,15 @@ class ProjectionService:
             ok = self.blobs.ping()
             self._blob_check = (time.monotonic(), ok)
         return ok
+
+    def wait_caught_up(self, timeout_s: float) -> bool:
+        """Block until the projection has applied every tracking record the log
+        holds now; False if ``timeout_s`` passed first. A lookup that found
+        nothing is then worth trusting: a run created while the projection was
+        behind is found rather than called unknown."""
+        ends = self.log.end_offsets(TRACKING_TOPIC)
+        last = [Position(TRACKING_TOPIC, p, end - 1) for p, end in ends.items() if end]
+        return self.runner.wait_applied(last, timeout_s)
 
     def health(self) -> dict[str, Any]:
         store_ok = self.store.ping()

@@ -55,7 +55,7 @@ async def upload(service: ServiceDep, path: str, request: Request) -> JSONRespon
     """Store the request body at ``path``."""
     location = artifact_store.locate(path)
     if location.run_id is not None:
-        lookup.require_run(service.store, location.run_id)
+        lookup.require_run(service, location.run_id)
     # TODO: stream large bodies to the blob store instead of holding them whole.
     data = await request.body()
     applied = await run_in_threadpool(artifact_store.store, service, location, data)
@@ -78,7 +78,7 @@ def list_run_artifacts(
 ) -> dict[str, Any]:
     """A run's files and folders directly under ``path``, with paths relative to
     the run's artifact root."""
-    run = lookup.require_run(service.store, query.id)
+    run = lookup.require_run(service, query.id)
     info = lookup.run_infos(service.store, [run])[0]
     root_uri = info["artifact_uri"]
     if not root_uri.startswith(render.PROXY_SCHEME):

@@ -47,7 +47,7 @@ def require_active(service: ProjectionService, experiment_id: str) -> dict[str, 
     """The experiment runs and models are created in; it must be active."""
     if experiment_id == DEFAULT_EXPERIMENT_ID:
         ensure_default_experiment(service)
-    return lookup.require_experiment(service.store, experiment_id, active=True)
+    return lookup.require_experiment(service, experiment_id, active=True)
 
 
 @router.post("/experiments/create")
@@ -88,7 +88,7 @@ def get_experiment(
 ) -> dict[str, Any]:
     if query.experiment_id == DEFAULT_EXPERIMENT_ID:
         ensure_default_experiment(service)
-    row = lookup.require_experiment(service.store, query.experiment_id)
+    row = lookup.require_experiment(service, query.experiment_id)
     return {"experiment": lookup.experiments_json(service.store, [row])[0]}
 
 
@@ -138,7 +138,7 @@ def search_experiments_get(
 def update_experiment(service: ServiceDep, body: wire.UpdateExperiment) -> JSONResponse:
     name = _checked_name(body.new_name)
     with checked_write:
-        row = lookup.require_experiment(service.store, body.experiment_id)
+        row = lookup.require_experiment(service, body.experiment_id)
         if row["lifecycle_stage"] != "active":
             raise invalid(
                 f"Cannot rename a non-active experiment ({body.experiment_id}); "
@@ -168,7 +168,7 @@ def set_experiment_tag(service: ServiceDep, body: wire.ExperimentTag) -> JSONRes
     v.check_text(
         "tag", body.key, body.value, v.MAX_TAG_VALUE_LENGTH, experiment_id, "experiment"
     )
-    lookup.require_experiment(service.store, experiment_id, active=True)
+    lookup.require_experiment(service, experiment_id, active=True)
     tag = {"experiment_id": experiment_id, "key": body.key, "value": body.value}
     return answer({}, write(service, [("ExperimentTagSet", tag)]))
 
@@ -177,7 +177,7 @@ def set_experiment_tag(service: ServiceDep, body: wire.ExperimentTag) -> JSONRes
 def delete_experiment_tag(
     service: ServiceDep, body: wire.ExperimentTagKey
 ) -> JSONResponse:
-    lookup.require_experiment(service.store, body.experiment_id, active=True)
+    lookup.require_experiment(service, body.experiment_id, active=True)
     tag = {"experiment_id": body.experiment_id, "key": body.key}
     return answer({}, write(service, [("ExperimentTagDeleted", tag)]))
 

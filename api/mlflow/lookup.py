@@ -3,19 +3,32 @@ errors when they are missing or deleted, and assembling whole entities."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from runstream.api import queries, tracking_queries
 from runstream.api.mlflow import model_reads, reads, render
 from runstream.api.mlflow.errors import invalid, not_found
 from runstream.consumers.clickhouse import ClickHouseStore
+from runstream.consumers.service import ProjectionService
+
+T = TypeVar("T")
+
+
+def _find(service: ProjectionService, find: Callable[[], T | None]) -> T | None:
+    """``find()``, and on a miss once more after the projection caught up: a
+    create answered "pending" (the projection was behind) must not make the
+    client's next call on what it created fail."""
+    found = find()
+    if found is None and service.wait_caught_up(service.settings.write_wait_s):
+        found = find()
+    return found
 
 
 def require_experiment(
-    store: ClickHouseStore, experiment_id: str, active: bool = False
+    service: ProjectionService, experiment_id: str, active: bool = False
 ) -> dict[str, Any]:
-    row = reads.experiment(store, experiment_id)
+    row = _find(service, lambda: reads.experiment(service.store, experiment_id))
     if row is None:
         raise not_found(
             f"No Experiment with id={experiment_id} exists; list experiments with "
@@ -30,11 +43,11 @@ def require_experiment(
 
 
 def require_run(
-    store: ClickHouseStore, run_id: str, active: bool = False
+    service: ProjectionService, run_id: str, active: bool = False
 ) -> dict[str, Any]:
     if not run_id:
         raise invalid("Missing value for required parameter 'run_id'")
-    row = queries.get_run(store, run_id)
+    row = _find(service, lambda: queries.get_run(service.store, run_id))
     if row is None:
         raise not_found(f"Run with id={run_id} not found")
     if active and row["lifecycle_stage"] != "active":

@@ -31,7 +31,7 @@ def get_metric_history(
     """Every point of a metric, ordered by timestamp, step and value; with
     ``max_results`` it comes in pages linked by ``next_page_token``."""
     run_id = query.id
-    lookup.require_run(service.store, run_id)
+    lookup.require_run(service, run_id)
     page_size = query.max_results or MAX_HISTORY_PAGE
     if not 1 <= page_size <= MAX_HISTORY_PAGE:
         raise invalid(f"max_results must be between 1 and {MAX_HISTORY_PAGE}")

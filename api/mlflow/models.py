@@ -60,7 +60,7 @@ def search_models(service: ServiceDep, body: wire.SearchModels) -> dict[str, Any
 def create_model(service: ServiceDep, body: wire.CreateModel) -> JSONResponse:
     experiment = require_active(service, body.experiment_id)
     if body.source_run_id:
-        lookup.require_run(service.store, body.source_run_id)
+        lookup.require_run(service, body.source_run_id)
     model_id = f"m-{uuid.uuid4().hex}"
     params = _checked(model_id, "param", body.params, v.MAX_PARAM_VALUE_LENGTH)
     tags = _checked(model_id, "tag", body.tags, v.MAX_TAG_VALUE_LENGTH)

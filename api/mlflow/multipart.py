@@ -66,7 +66,7 @@ def create(
 ) -> dict[str, Any]:
     location = _target(artifact_path, body.path)
     if location.run_id is not None:
-        lookup.require_run(service.store, location.run_id)
+        lookup.require_run(service, location.run_id)
     if not 1 <= body.num_parts <= MAX_PARTS:
         raise invalid(f"num_parts must be between 1 and {MAX_PARTS}")
 

@@ -81,7 +81,7 @@ def log_batch(service: ServiceDep, body: wire.LogBatch) -> JSONResponse:
 @router.post("/runs/delete-tag")
 def delete_tag(service: ServiceDep, body: wire.DeleteTag) -> JSONResponse:
     run_id = body.id
-    lookup.require_run(service.store, run_id, active=True)
+    lookup.require_run(service, run_id, active=True)
     if body.key not in queries.tags_of(service.store, [run_id]).get(run_id, {}):
         raise not_found(f"No tag with name: {body.key} in run with id {run_id}")
     deleted = {"run_id": run_id, "key": body.key}
@@ -91,7 +91,7 @@ def delete_tag(service: ServiceDep, body: wire.DeleteTag) -> JSONResponse:
 @router.post("/runs/log-inputs")
 def log_inputs(service: ServiceDep, body: wire.LogInputs) -> JSONResponse:
     run_id = body.id
-    lookup.require_run(service.store, run_id, active=True)
+    lookup.require_run(service, run_id, active=True)
     datasets = [_dataset(run_id, entry) for entry in body.datasets]
     # TODO: model inputs (body.models) have no event yet, so they are not kept.
     if not datasets:
@@ -103,7 +103,7 @@ def log_inputs(service: ServiceDep, body: wire.LogInputs) -> JSONResponse:
 @router.post("/runs/outputs")
 def log_outputs(service: ServiceDep, body: wire.LogOutputs) -> JSONResponse:
     run_id = body.id
-    lookup.require_run(service.store, run_id, active=True)
+    lookup.require_run(service, run_id, active=True)
     for output in body.models:
         lookup.require_model(service.store, output.model_id)
     outputs = {
@@ -118,7 +118,7 @@ def log_outputs(service: ServiceDep, body: wire.LogOutputs) -> JSONResponse:
 def log_model(service: ServiceDep, body: wire.LogModel) -> JSONResponse:
     """MLflow 2's record of a model saved under a run's artifacts (an MLmodel)."""
     run_id = body.id
-    lookup.require_run(service.store, run_id, active=True)
+    lookup.require_run(service, run_id, active=True)
     try:
         model = json.loads(body.model_json)
         logged = {
@@ -159,12 +159,12 @@ def _log(
         if RUN_NAME_TAG in tags:
             events += renamed(run_id, tags[RUN_NAME_TAG])[:1]
     if not params:
-        lookup.require_run(service.store, run_id, active=True)
+        lookup.require_run(service, run_id, active=True)
         return answer({}, write(service, events) if events else True)
 
     # The immutability check and the write must not interleave with another's.
     with checked_run_write(run_id):
-        lookup.require_run(service.store, run_id, active=True)
+        lookup.require_run(service, run_id, active=True)
         _require_unchanged(service, run_id, params)
         events.append(("ParamsLogged", {"run_id": run_id, **_columns(params)}))
         applied = write(service, events)

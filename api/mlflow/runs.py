@@ -78,14 +78,14 @@ def create_run(service: ServiceDep, body: wire.CreateRun) -> JSONResponse:
 def get_run(
     service: ServiceDep, query: Annotated[wire.RunRef, Query()]
 ) -> dict[str, Any]:
-    row = lookup.require_run(service.store, query.id)
+    row = lookup.require_run(service, query.id)
     return {"run": lookup.runs_json(service.store, [row])[0]}
 
 
 @router.post("/runs/update")
 def update_run(service: ServiceDep, body: wire.UpdateRun) -> JSONResponse:
     run_id = body.id
-    row = dict(lookup.require_run(service.store, run_id, active=True))
+    row = dict(lookup.require_run(service, run_id, active=True))
     events: list[EventSpec] = []
     if body.status is not None:
         ended = body.status in TERMINAL_STATUSES
@@ -104,13 +104,13 @@ def update_run(service: ServiceDep, body: wire.UpdateRun) -> JSONResponse:
 
 @router.post("/runs/delete")
 def delete_run(service: ServiceDep, body: wire.RunRef) -> JSONResponse:
-    lookup.require_run(service.store, body.id)
+    lookup.require_run(service, body.id)
     return answer({}, write(service, [("RunDeleted", {"run_id": body.id})]))
 
 
 @router.post("/runs/restore")
 def restore_run(service: ServiceDep, body: wire.RunRef) -> JSONResponse:
-    lookup.require_run(service.store, body.id)
+    lookup.require_run(service, body.id)
     return answer({}, write(service, [("RunRestored", {"run_id": body.id})]))
 
 

@@ -64,8 +64,6 @@ def write(service: ProjectionService, events: Sequence[EventSpec]) -> bool:
     positions = service.log.append(records)
 
     # TODO: wake the consumer on append; its 50 ms poll dominates one-point writes.
-    # TODO: a runs/create answered pending leaves the run unknown to the next write,
-    # which answers 404 (seen under unpaced load: docs/reliability.md).
     wait_s = service.settings.write_wait_s
     applied = service.runner.wait_applied(positions, wait_s)
     if not applied:
