@@ -2,10 +2,13 @@
 
 Points go to ClickHouse as Arrow columns with the run id and the metric key as
 dictionary columns, which arrive as LowCardinality without the driver building a
-dictionary value by value in Python. The latest point of each (run, key) in the
-batch is worked out here too and written to ``latest_metrics``, where ClickHouse
-keeps the largest per key. That replaced a materialized view that aggregated every
-point again inside the insert and cost about as much as the insert itself.
+dictionary value by value in Python. Decoded columns are machine arrays
+(``events/packing.py``), so each event's columns join the batch as numpy views of
+their buffers: no point becomes a Python object on its way to the insert. The
+latest point of each (run, key) in the batch is worked out here too and written
+to ``latest_metrics``, where ClickHouse keeps the largest per key. That replaced a
+materialized view that aggregated every point again inside the insert and cost
+about as much as the insert itself.
 """
 
 from __future__ import annotations
@@ -21,28 +24,29 @@ Latest = tuple[int, int, float]
 # Below this many points an event's latest points are found in plain Python;
 # numpy's fixed cost per call is larger than the loop for a handful of points.
 VECTOR_MIN_POINTS = 64
+# The metrics table's columns as numpy types; run_id and key hold dictionary codes.
+COLUMN_TYPES = {
+    "run_id": np.int32,
+    "key": np.int32,
+    "step": np.int64,
+    "timestamp": np.int64,
+    "value": np.float64,
+    "rank": np.int32,
+}
 
 
 class MetricPoints:
     """``MetricsLogged`` payloads of one batch: columns for the metrics table,
     run ids and keys as codes into one dictionary each, and the latest point per
-    (run, key) for latest_metrics. Columns grow by whole lists per event, so a
-    batch of many one-point events costs about as little as one large event."""
+    (run, key) for latest_metrics. Each event adds one chunk per column; the
+    chunks are joined once, when the table is built."""
 
     def __init__(self) -> None:
         self._run_codes: dict[str, int] = {}
         self._key_codes: dict[str, int] = {}
-        self._runs: list[int] = []
-        self._keys: list[int] = []
-        self._steps: list[int] = []
-        self._timestamps: list[int] = []
-        self._values: list[float] = []
-        self._ranks: list[int] = []
+        self._chunks: dict[str, list[np.ndarray]] = {name: [] for name in COLUMN_TYPES}
+        self.count = 0
         self.latest: dict[tuple[str, str], Latest] = {}
-
-    @property
-    def count(self) -> int:
-        return len(self._values)
 
     def add(self, payload: Mapping[str, Any]) -> None:
         count = len(payload["values"])
@@ -52,12 +56,15 @@ class MetricPoints:
         names: list[str] = payload["names"]
         run_code = self._run_codes.setdefault(run_id, len(self._run_codes))
         codes = [self._key_codes.setdefault(n, len(self._key_codes)) for n in names]
-        self._runs.extend([run_code] * count)
-        self._keys.extend([codes[i] for i in payload["name_index"]])
-        self._steps.extend(payload["steps"])
-        self._timestamps.extend(payload["timestamps"])
-        self._values.extend(payload["values"])
-        self._ranks.extend([payload.get("rank", 0)] * count)
+        index = np.asarray(payload["name_index"], dtype=np.int32)
+        chunks = self._chunks
+        chunks["run_id"].append(np.full(count, run_code, dtype=np.int32))
+        chunks["key"].append(np.asarray(codes, dtype=np.int32)[index])
+        chunks["step"].append(np.asarray(payload["steps"], dtype=np.int64))
+        chunks["timestamp"].append(np.asarray(payload["timestamps"], dtype=np.int64))
+        chunks["value"].append(np.asarray(payload["values"], dtype=np.float64))
+        chunks["rank"].append(np.full(count, payload.get("rank", 0), dtype=np.int32))
+        self.count += count
         if count < VECTOR_MIN_POINTS:
             self._note_latest_few(run_id, names, payload)
         else:
@@ -99,16 +106,13 @@ class MetricPoints:
 
     def table(self) -> pa.Table:
         """Every point added, run ids and keys as dictionary columns."""
-        return pa.table(
-            {
-                "run_id": _dictionary(self._runs, self._run_codes),
-                "key": _dictionary(self._keys, self._key_codes),
-                "step": pa.array(self._steps, pa.int64()),
-                "timestamp": pa.array(self._timestamps, pa.int64()),
-                "value": pa.array(self._values, pa.float64()),
-                "rank": pa.array(self._ranks, pa.int32()),
-            }
-        )
+        columns: dict[str, Any] = {
+            name: np.concatenate(self._chunks[name]) if self.count else np.empty(0, t)
+            for name, t in COLUMN_TYPES.items()
+        }
+        columns["run_id"] = _dictionary(columns["run_id"], self._run_codes)
+        columns["key"] = _dictionary(columns["key"], self._key_codes)
+        return pa.table(columns)
 
     def latest_columns(self) -> dict[str, list[Any]]:
         """The latest_metrics rows, column by column."""
@@ -119,8 +123,8 @@ class MetricPoints:
         }
 
 
-def _dictionary(codes: list[int], dictionary: dict[str, int]) -> pa.DictionaryArray:
+def _dictionary(codes: np.ndarray, dictionary: dict[str, int]) -> pa.DictionaryArray:
     # dict keeps insertion order, and codes were handed out in that order.
     return pa.DictionaryArray.from_arrays(
-        pa.array(codes, pa.int32()), pa.array(list(dictionary), pa.string())
+        pa.array(codes), pa.array(list(dictionary), pa.string())
     )

@@ -2,8 +2,8 @@
 
 Avro encodes an array item by item (a varint per number), and fastavro decodes it
 the same way, which made decoding most of a consumer's work for large metric
-batches. A packed column is one Avro ``bytes`` value that ``array`` turns into a
-list in a single call, in both directions.
+batches. A packed column is one Avro ``bytes`` value that the standard library's
+``array`` reads and writes in a single call; decoded, it stays an ``array``.
 """
 
 from __future__ import annotations
@@ -40,13 +40,15 @@ def pack(typecode: str, values: Iterable[Any]) -> bytes:
     return column.tobytes()
 
 
-def unpack(typecode: str, data: bytes) -> list[Any]:
-    """Packed bytes as a list; ValueError when they are not whole items."""
+def unpack(typecode: str, data: bytes) -> array[Any]:
+    """Packed bytes as an ``array``; ValueError when they are not whole items.
+    Not a list: the projector hands the column's buffer to numpy and Arrow as is,
+    where a list would make a Python number of every point and back again."""
     column = array(typecode)
     column.frombytes(data)
     if _SWAP:
         column.byteswap()
-    return column.tolist()
+    return column
 
 
 def unpacked_schema(raw: dict[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
