@@ -18,6 +18,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
+
 from runstream import validation as v
 from runstream.consumers.clickhouse import ClickHouseStore
 from runstream.errors import InvalidInputError
@@ -122,13 +124,15 @@ def _metrics(p: dict[str, Any]) -> None:
         )
     for name in p["names"]:
         v.check_key("metric", name, run_id)
-    if p["name_index"] and not 0 <= min(p["name_index"]) <= max(p["name_index"]) < len(
-        p["names"]
-    ):
+    # numpy reads the decoded columns' buffers; min() would make a Python number
+    # of every point.
+    index = np.asarray(p["name_index"], dtype=np.int64)
+    if index.size and not 0 <= index.min() <= index.max() < len(p["names"]):
         raise InvalidInputError(
             f"a point of run {run_id} names no metric key (name_index out of range)"
         )
-    if p["timestamps"] and min(p["timestamps"]) < 0:
+    timestamps = np.asarray(p["timestamps"], dtype=np.int64)
+    if timestamps.size and timestamps.min() < 0:
         raise InvalidInputError(
             f"a timestamp of run {run_id} is negative; timestamps are milliseconds "
             "since the epoch, >= 0"
