@@ -21,7 +21,11 @@ from runstream.log.base import LogRecord, Position, Record
 
 logger = logging.getLogger(__name__)
 
-_SCHEMA = """
+# A plain rowid table, not WITHOUT ROWID: that layout keeps whole rows, large
+# frames included, in the primary key's b-tree, and every seek to an offset then
+# took about 0.5 ms instead of 0.007 ms on a log of large metric batches; the
+# consumer's idle polling alone cost a quarter of a core after 4,000,000 points.
+_RECORDS_TABLE = """
 CREATE TABLE IF NOT EXISTS records (
     topic TEXT NOT NULL,
     partition INTEGER NOT NULL,
@@ -30,7 +34,9 @@ CREATE TABLE IF NOT EXISTS records (
     value BLOB NOT NULL,
     appended_at INTEGER NOT NULL,
     PRIMARY KEY (topic, partition, offset)
-) WITHOUT ROWID;
+)"""
+_SCHEMA = f"""
+{_RECORDS_TABLE};
 CREATE TABLE IF NOT EXISTS topics (
     topic TEXT PRIMARY KEY,
     partitions INTEGER NOT NULL
@@ -66,7 +72,39 @@ class SqliteEventLog:
         self._topics: dict[str, int] = {}
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
+        self._migrate_records()
         logger.debug("opened event log path=%s", self.path)
+
+    def _migrate_records(self) -> None:
+        """Move a log made by an earlier runstream (records WITHOUT ROWID) to the
+        rowid layout, in one transaction that other processes wait for."""
+        conn = self._connect()
+        if not self._records_without_rowid(conn):
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._records_without_rowid(conn):  # another process may have
+                logger.info(
+                    "moving the event log to the rowid layout path=%s", self.path
+                )
+                conn.execute("ALTER TABLE records RENAME TO records_without_rowid")
+                conn.execute(_RECORDS_TABLE)
+                conn.execute("INSERT INTO records SELECT * FROM records_without_rowid")
+                conn.execute("DROP TABLE records_without_rowid")
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK")
+            raise EventLogError(
+                f"moving the event log at {self.path} to the new layout failed: {e}; "
+                "nothing was changed, and an earlier runstream still reads it"
+            ) from e
+
+    @staticmethod
+    def _records_without_rowid(conn: sqlite3.Connection) -> bool:
+        row = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'records'"
+        ).fetchone()
+        return row is not None and "WITHOUT ROWID" in row[0].upper()
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -169,14 +207,16 @@ class SqliteEventLog:
         return records
 
     def end_offsets(self, topic: str) -> dict[int, int]:
-        ends = dict.fromkeys(range(self.partitions(topic)), 0)
-        rows = self._connect().execute(
-            "SELECT partition, MAX(offset) FROM records WHERE topic = ? "
-            "GROUP BY partition",
-            (topic,),
-        )
-        for partition, top in rows:
-            ends[partition] = top + 1
+        # One MAX per partition is one seek in the primary key each; a GROUP BY
+        # over the topic reads every record's key, however long the log.
+        conn = self._connect()
+        ends = {}
+        for partition in range(self.partitions(topic)):
+            (top,) = conn.execute(
+                "SELECT MAX(offset) FROM records WHERE topic = ? AND partition = ?",
+                (topic, partition),
+            ).fetchone()
+            ends[partition] = 0 if top is None else top + 1
         return ends
 
     def committed(self, group_id: str, topic: str) -> dict[int, int]:

@@ -1,4 +1,5 @@
 import multiprocessing
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,37 @@ def test_a_record_larger_than_the_budget_still_comes(
     consumer = log.consumer("g", [TOPIC])
     assert len(consumer.poll(100, 0.01)) == 1
     assert len(consumer.poll(100, 0.01)) == 1
+
+
+def test_a_log_in_the_earlier_layout_is_moved_without_losing_a_record(
+    tmp_path: Path,
+) -> None:
+    """Logs written before records became a rowid table (WITHOUT ROWID made each
+    seek read whole frames) are moved over on open, records and commits kept."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE records (topic TEXT NOT NULL, partition INTEGER NOT NULL, "
+        "offset INTEGER NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
+        "appended_at INTEGER NOT NULL, PRIMARY KEY (topic, partition, offset)) "
+        "WITHOUT ROWID;"
+    )
+    conn.executemany(
+        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
+        [("t", 0, offset, "k", b"v%d" % offset, 1) for offset in range(3)],
+    )
+    conn.commit()
+    conn.close()
+
+    log = SqliteEventLog(path, partitions=1)
+    assert [r.value for r in log.read("t", 0, 0, 10)] == [b"v0", b"v1", b"v2"]
+    assert log.end_offsets("t") == {0: 3}
+    assert log.append([Record("t", "k", b"v3")]) == [Position("t", 0, 3)]
+    (layout,) = (
+        sqlite3.connect(path)
+        .execute("SELECT sql FROM sqlite_master WHERE name = 'records'")
+        .fetchone()
+    )
+    assert "WITHOUT ROWID" not in layout.upper()
+    # Opening it again leaves it as it is.
+    assert SqliteEventLog(path, partitions=1).end_offsets("t") == {0: 4}
