@@ -54,3 +54,26 @@ def test_points_that_share_an_x_are_downsampled_alike_in_any_layout(
             assert all(s.downsampled and len(s.x) == 300 for s in one.values())
     finally:
         store.command(f"DROP DATABASE IF EXISTS {other.database}")
+
+
+def test_one_series_alone_answers_as_it_does_among_others(
+    store: ClickHouseStore,
+) -> None:
+    """One run and one key take a query without GROUP BY; the answer must be the
+    one the grouped query gives for the same series."""
+    noise = random.Random(11)
+    rows = [(i // 4, 1_000 + i // 10, noise.gauss(0, 1), i % 4) for i in range(POINTS)]
+    insert_in_parts(store, rows, parts=4)
+    store.insert(
+        "metrics",
+        {"run_id": ["other"] * 3, "key": ["loss"] * 3, "step": [1, 2, 3],
+         "timestamp": [1, 2, 3], "value": [0.1, 0.2, 0.3], "rank": [0, 0, 0]},
+    )  # fmt: skip
+    for axis in ("step", "timestamp"):
+        alone = series_many(store, ["r"], ["loss"], axis, 300)
+        among = series_many(store, ["r", "other"], ["loss", "acc"], axis, 300)
+        assert alone[("r", "loss", None)] == among[("r", "loss", None)]
+        assert alone[("r", "loss", None)].downsampled
+        short = series_many(store, ["other"], ["loss"], axis, 300)
+        assert short == {("other", "loss", None): among[("other", "loss", None)]}
+    assert series_many(store, ["r"], ["missing"], "step", 300) == {}
