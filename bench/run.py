@@ -46,7 +46,9 @@ def measure_runstream(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
     with runstream_side.runstream_server() as server:
         out["single"] = median(r, lambda: runstream_side.single(sizes["single"]))
         out["batches"] = median(r, lambda: runstream_side.batches(sizes["batches"]))
-        out["one_run"] = runstream_side.one_run_end_to_end(server, sizes["one_run"])
+        out["one_run"] = median(
+            r, lambda: runstream_side.one_run_end_to_end(server, sizes["one_run"])
+        )
         run_id = runstream_side.long_metric(server, sizes["long"])
         out["reading"] = runstream_side.reading(server, run_id, repeats=5)
         out["freshness"] = runstream_side.freshness(server, sizes["fresh_s"], 100_000)
