@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import mlflow_peer, runstream_side  # noqa: E402
+from bench.null_mlflow import null_mlflow_server  # noqa: E402
 from bench.report import Row, render  # noqa: E402
 
 FULL = {"single": 200_000, "batches": 1_000_000, "one_run": 1_000_000,
@@ -60,6 +61,13 @@ def measure_runstream(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
             r,
             lambda: mlflow_peer.run_workload(
                 python, server.url, "batches", n=sizes["mlflow_batches"]
+            ),
+        )
+    with null_mlflow_server() as url:
+        out["mlflow_client_ceiling"] = median(
+            r,
+            lambda: mlflow_peer.run_workload(
+                python, url, "batches", n=sizes["mlflow_batches"]
             ),
         )
     # A bound, so the worst of the repeats counts, not their median: the peak
@@ -116,7 +124,9 @@ def rows(rs: dict[str, dict[str, float]], ml: dict[str, dict[str, float]],
             ml["batches"]["points_per_s"],
             higher_is_better=True,
             note="one unchanged client script, against runstream's MLflow REST API "
-            "and against mlflow server",
+            "and against mlflow server; against a server that keeps nothing and "
+            "answers at once it reaches "
+            f"{rs['mlflow_client_ceiling']['points_per_s']:,.0f}, its own ceiling",
         ),
         Row(
             "freshness p50 (s)",

@@ -16,6 +16,7 @@ import multiprocessing.util
 import os
 import threading
 import uuid
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,11 +62,14 @@ class _Points:
         self.rank = rank
         self.names: list[str] = []
         self.index: dict[str, int] = {}
-        self.name_index: list[int] = []
-        self.values: list[float] = []
-        self.steps: list[int] = []
-        self.times: list[int] = []
-        self.slots_of: dict[tuple[str, ...], list[int]] = {}
+        # Machine arrays, not lists: 28 bytes a point rather than about 84 (a
+        # Python float and int objects per point), which is most of the SDK's
+        # memory while the log is down, and packing them is a copy.
+        self.name_index = array("i")
+        self.values = array("d")
+        self.steps = array("q")
+        self.times = array("q")
+        self.slots_of: dict[tuple[str, ...], array[int]] = {}
 
     def add(self, key: str, value: float, step: int, timestamp: int) -> None:
         slot = self.index.get(key)
@@ -85,13 +89,13 @@ class _Points:
         signature = tuple(keys)
         slots = self.slots_of.get(signature)
         if slots is None:
-            slots = [self._slot(key) for key in keys]
+            slots = array("i", [self._slot(key) for key in keys])
             self.slots_of[signature] = slots
         count = len(keys)
         self.name_index.extend(slots)
         self.values.extend(values)
-        self.steps.extend([step] * count)
-        self.times.extend([timestamp] * count)
+        self.steps.extend(array("q", (step,)) * count)
+        self.times.extend(array("q", (timestamp,)) * count)
 
     def _slot(self, key: str) -> int:
         slot = self.index.get(key)
@@ -104,15 +108,19 @@ class _Points:
         out = []
         for start in range(0, len(self.values), MAX_POINTS_PER_EVENT):
             end = start + MAX_POINTS_PER_EVENT
-            used = sorted(set(self.name_index[start:end]))
-            remap = {old: new for new, old in enumerate(used)}
+            index = self.name_index[start:end]
+            used = sorted(set(index))
+            if used != list(range(len(self.names))):
+                # This event carries only the names its points use.
+                remap = {old: new for new, old in enumerate(used)}
+                index = array("i", [remap[i] for i in index])
             out.append(
                 _Draft(
                     "MetricsLogged",
                     {
                         "run_id": self.run_id,
                         "names": [self.names[i] for i in used],
-                        "name_index": [remap[i] for i in self.name_index[start:end]],
+                        "name_index": index,
                         "values": self.values[start:end],
                         "steps": self.steps[start:end],
                         "timestamps": self.times[start:end],
