@@ -74,9 +74,11 @@ def series_many(
     # in that order: reading FINAL in order was a little faster for a run alone in
     # its parts (58 against 67 ms on 1,000,000 points) and three times slower for
     # one sharing them with other runs, as a live server's parts are (268 ms).
-    # TODO: 1,000,000 points take ~0.1 s, the FINAL merge and two sorts by x (this
-    # ORDER BY and the function's own); one ordered read downsampled in numpy would
-    # sort once (docs/performance.md).
+    # Reading the points out to downsample them in numpy gives the same answer
+    # and is no faster: moving 1,000,000 points out of chDB costs what the
+    # function itself does (docs/performance.md).
+    # TODO: a series spread over several parts still takes ~0.1 s per 1,000,000
+    # points, half of it the FINAL merge; only pre-aggregated series would go lower.
     # One series, the chart's usual question, needs no GROUP BY: grouping hashed
     # the run id of every point and was a third of the query.
     single = len(run_ids) == 1 and len(keys) == 1 and not per_rank

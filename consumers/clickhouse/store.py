@@ -28,6 +28,12 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # default; every read of the metrics table says FINAL, which drops them anyway,
 # and that pass was 40% of inserting 1,000,000 points.
 ARROW_INSERT_SETTINGS = {"optimize_on_insert": 0}
+# A FINAL read merges a key range's parts row by row, even a range that sits in
+# one part which a merge has already deduplicated (level > 0). With this setting
+# such a lonely part is read as it is, in parallel: 124 -> 74 ms for a
+# 1,000,000-point chart. It is only valid because no table has a PARTITION BY:
+# duplicates never sit in two partitions.
+READ_SETTINGS = {"do_not_merge_across_partitions_select_final": 1}
 
 
 class ClickHouseStore:
@@ -101,7 +107,9 @@ class ClickHouseStore:
         """Run a SELECT with bound parameters; rows come back as dicts."""
         with self._lock:
             try:
-                result = self.client.query(sql, parameters=parameters)
+                result = self.client.query(
+                    sql, parameters=parameters, settings=READ_SETTINGS
+                )
             except Exception as e:
                 raise StoreError(f"ClickHouse query failed: {e}") from e
         names = result.column_names
@@ -113,7 +121,9 @@ class ClickHouseStore:
         """A SELECT's answer in a ClickHouse output format (CSV, Parquet, ...)."""
         with self._lock:
             try:
-                data: bytes = self.client.raw_query(sql, parameters=parameters, fmt=fmt)
+                data: bytes = self.client.raw_query(
+                    sql, parameters=parameters, settings=READ_SETTINGS, fmt=fmt
+                )
             except Exception as e:
                 raise StoreError(f"ClickHouse query failed: {e}") from e
         return data
@@ -122,7 +132,9 @@ class ClickHouseStore:
         """A SELECT's answer as a pyarrow Table."""
         with self._lock:
             try:
-                return self.client.query_arrow(sql, parameters=parameters)
+                return self.client.query_arrow(
+                    sql, parameters=parameters, settings=READ_SETTINGS
+                )
             except Exception as e:
                 raise StoreError(f"ClickHouse query failed: {e}") from e
 

@@ -117,6 +117,40 @@ def test_arrow_points_keep_their_keys_and_ranks(metrics_store: ClickHouseStore):
     ]
 
 
+def test_a_point_applied_twice_is_one_point_in_every_part_layout(
+    metrics_store: ClickHouseStore,
+):
+    """Reads skip merging a part that a merge already deduplicated; a point
+    delivered twice must still read once: twice in one unmerged part, and once in
+    a merged part and again in a newer one."""
+    batch = MetricPoints()
+    event = {
+        "run_id": "run-4",
+        "names": ["loss"],
+        "name_index": [0, 0],
+        "values": [0.5, 0.25],
+        "steps": [0, 1],
+        "timestamps": [10, 11],
+    }
+    batch.add(event)
+    batch.add(event)  # the same event redelivered within one batch
+    metrics_store.insert_arrow("metrics", batch.table())
+
+    def points() -> list[tuple[int, float]]:
+        rows = metrics_store.query(
+            f"SELECT step, value FROM {metrics_store.table('metrics')} FINAL "
+            "WHERE run_id = {run:String} ORDER BY step",
+            {"run": "run-4"},
+        )
+        return [(row["step"], row["value"]) for row in rows]
+
+    assert points() == [(0, 0.5), (1, 0.25)]
+    metrics_store.command(f"OPTIMIZE TABLE {metrics_store.table('metrics')} FINAL")
+    assert points() == [(0, 0.5), (1, 0.25)]
+    metrics_store.insert_arrow("metrics", batch.table())
+    assert points() == [(0, 0.5), (1, 0.25)]
+
+
 def test_newer_versions_of_a_row_replace_older_ones(metrics_store: ClickHouseStore):
     for version, value in ((7, "new"), (3, "old")):
         metrics_store.insert(
