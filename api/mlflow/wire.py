@@ -17,10 +17,9 @@ ViewType = Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]
 RunStatus = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
 # A protobuf int64. Python's ints are unbounded, and ClickHouse wraps a bound
 # parameter past 64 bits round instead of refusing it (a start_step of 2**64
-# read as 0), so the range is checked here, where the error can name the field.
+# read as 0), so the range is checked here, where the error can name the field;
+# ClickHouseStore refuses one that a route forgets (clickhouse/parameters.py).
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-# TODO: ClickHouseStore does not check integer parameters against their
-# placeholder types, so a route that forgets to bound one answers wrapped rows.
 
 
 class Message(BaseModel):

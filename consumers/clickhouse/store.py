@@ -12,6 +12,7 @@ from typing import Any
 import clickhouse_connect
 import pyarrow as pa
 
+from runstream.consumers.clickhouse.parameters import check_integer_parameters
 from runstream.consumers.clickhouse.schema import (
     backfill_statements,
     create_statements,
@@ -95,6 +96,7 @@ class ClickHouseStore:
         return other
 
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        check_integer_parameters(sql, parameters)
         with self._lock:
             try:
                 return self.client.command(sql, parameters=parameters)
@@ -105,6 +107,7 @@ class ClickHouseStore:
         self, sql: str, parameters: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """Run a SELECT with bound parameters; rows come back as dicts."""
+        check_integer_parameters(sql, parameters)
         with self._lock:
             try:
                 result = self.client.query(
@@ -119,6 +122,7 @@ class ClickHouseStore:
         self, sql: str, parameters: Mapping[str, Any] | None, fmt: str
     ) -> bytes:
         """A SELECT's answer in a ClickHouse output format (CSV, Parquet, ...)."""
+        check_integer_parameters(sql, parameters)
         with self._lock:
             try:
                 data: bytes = self.client.raw_query(
@@ -130,6 +134,7 @@ class ClickHouseStore:
 
     def query_arrow(self, sql: str, parameters: Mapping[str, Any] | None) -> Any:
         """A SELECT's answer as a pyarrow Table."""
+        check_integer_parameters(sql, parameters)
         with self._lock:
             try:
                 return self.client.query_arrow(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -33,6 +34,9 @@ def five_runs(service: ProjectionService) -> Iterator[list[str]]:
             if i == 3:
                 runstream.end_run("FAILED")
         ids.append(run.info.run_id)
+        # Runs started in one millisecond tie on start_time and fall back to run
+        # id order, which is random: the tests expect start order.
+        time.sleep(0.002)
     service.catch_up()
     yield ids
     runstream.set_experiment(experiment_id="0")
