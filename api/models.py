@@ -1,4 +1,4 @@
-"""The JSON shapes the query API answers with.
+"""The JSON shapes the query API answers with, and the base of what it takes.
 
 JSON has no NaN or infinities, yet a metric may hold them; like MLflow's REST API
 we send them as the strings "NaN", "Infinity" and "-Infinity".
@@ -9,10 +9,17 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 MetricValue = float | Literal["NaN", "Infinity", "-Infinity"]
 XAxis = Literal["step", "timestamp"]
+
+
+class RequestBody(BaseModel):
+    """A JSON body the API takes. A field it does not know is refused (422 naming
+    it), not ignored: a misspelled ``filter`` would otherwise search everything."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def metric_value(value: float) -> MetricValue:

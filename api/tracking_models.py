@@ -6,13 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from runstream.api.models import MetricValue, Run
+from runstream.api.models import MetricValue, RequestBody, Run
 from runstream.api.search import MAX_RESULTS
 
 ViewType = Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]
 
 
-class RunSearch(BaseModel):
+class RunSearch(RequestBody):
     experiment_ids: list[str] = Field(description="the experiments to search")
     filter: str = Field(
         default="",
@@ -32,7 +32,7 @@ class RunPage(BaseModel):
     next_page_token: str | None = Field(description="null on the last page")
 
 
-class ExperimentSearch(BaseModel):
+class ExperimentSearch(RequestBody):
     filter: str = Field(default="", description="e.g. \"name LIKE 'vision-%'\"")
     order_by: list[str] = Field(default_factory=list)
     max_results: int = Field(default=1000, ge=1, le=MAX_RESULTS)

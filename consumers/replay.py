@@ -125,6 +125,9 @@ class Replay:
         self.catalog = catalog
         self.into = check_state_name(into) if into else None
         self.replace = replace
+        if self.into and not replace:
+            # Refused now, so that the caller hears it rather than a failed job.
+            catalog.check_free(self.into)
         # Parsed now, so that a bad --until fails before anything is built.
         self.cutoff: Cutoff | None = parse_cutoff(until, service.log) if until else None
         replay_id = time.strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:6]

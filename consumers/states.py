@@ -124,17 +124,20 @@ class StateCatalog:
 
     def create(self, name: str, info: Mapping[str, str]) -> State:
         """A new, empty state with its tables; refuses a name already in use."""
-        database = self.database(name)
-        if self._exists(database):
+        self.check_free(name)
+        store = self.live_store.for_database(self.database(name))
+        store.create_tables()
+        write_info(store, info)
+        logger.info("state created name=%s database=%s", name, store.database)
+        return self.open(name)
+
+    def check_free(self, name: str) -> None:
+        """Refuse ``name`` for a new state when one already has it."""
+        if self._exists(self.database(name)):
             raise InvalidInputError(
                 f"state {name!r} exists already; choose another name or drop it "
                 f"first (`runstream replay --into {name} --replace`)"
             )
-        store = self.live_store.for_database(database)
-        store.create_tables()
-        write_info(store, info)
-        logger.info("state created name=%s database=%s", name, database)
-        return self.open(name)
 
     def names(self) -> list[str]:
         """Every state but the live one, by name."""

@@ -28,7 +28,7 @@ from rich.progress import (
 )
 
 from runstream.auth import bearer_headers
-from runstream.errors import RunstreamError
+from runstream.errors import RunstreamError, StoreError
 from runstream.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,9 @@ def replay(
             typer.echo(f"replaying in the server at {settings.api_url}")
             report = _follow(_remote(settings, request))
         else:
-            typer.echo("replaying in this process (no server answered)")
+            typer.echo(
+                f"replaying in this process (no server answered at {settings.api_url})"
+            )
             report = _follow(_local(settings, request))
     except RunstreamError as e:
         typer.echo(f"replay failed: {e}", err=True)
@@ -136,7 +138,14 @@ def _local(settings: Settings, request: Report) -> Callable[[], Report]:
     from runstream.consumers.service import ProjectionService
     from runstream.consumers.states import StateCatalog
 
-    service = ProjectionService.open(settings)
+    try:
+        service = ProjectionService.open(settings)
+    except StoreError as e:
+        # Most often a server owns the store but listens elsewhere.
+        raise StoreError(
+            f"{e}; if it listens on another address than {settings.api_url}, set "
+            "RUNSTREAM_API_URL to that address and the replay runs inside it"
+        ) from e
     catalog = StateCatalog(service.store, service.blobs)
     job = Replay(
         service,

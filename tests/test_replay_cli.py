@@ -82,6 +82,11 @@ def test_replay_locally_then_through_the_server(tmp_path: Path) -> None:
         refused = cli(env, "--into", "snap")
         assert refused.returncode == 1
         assert "exists already" in refused.stderr
+        # The server owns the store; a CLI looking for it elsewhere is told so.
+        elsewhere = {**env, "RUNSTREAM_API_URL": f"http://127.0.0.1:{free_port()}"}
+        lost = cli(elsewhere)
+        assert lost.returncode == 1
+        assert "set RUNSTREAM_API_URL" in lost.stderr
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(30)

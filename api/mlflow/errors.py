@@ -96,6 +96,15 @@ def error_response(error: MlflowError) -> JSONResponse:
 def _validation_message(error: RequestValidationError) -> str:
     problems = []
     for problem in error.errors():
+        if problem.get("type") == "json_invalid":
+            # Its location is a character position, not a field.
+            position = problem.get("loc", ("body", "?"))[-1]
+            reason = problem.get("ctx", {}).get("error", "JSON decode error")
+            problems.append(
+                f"the body is not valid JSON (character {position}: {reason}); "
+                "send one JSON object with the fields of this endpoint"
+            )
+            continue
         where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
         problems.append(f"{where or 'request'}: {problem.get('msg', 'invalid')}")
     return "invalid request: " + "; ".join(problems)

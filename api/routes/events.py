@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from runstream.api.deps import ServiceDep
+from runstream.api.models import RequestBody
 from runstream.errors import EventDecodeError, EventLogError, InvalidInputError
 from runstream.events import DEAD_LETTER_TOPIC, decode
 from runstream.log import Record
@@ -25,13 +26,13 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["events"])
 
 
-class IncomingRecord(BaseModel):
+class IncomingRecord(RequestBody):
     topic: str
     key: str
     value: str = Field(description="the Avro single-object frame, base64")
 
 
-class AppendRequest(BaseModel):
+class AppendRequest(RequestBody):
     records: list[IncomingRecord]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from runstream.api.models import RequestBody
 from runstream.consumers.replay_jobs import ReplayJobs
 from runstream.consumers.states import LIVE, StateCatalog
 
@@ -20,7 +21,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["replay"])
 
 
-class ReplayRequest(BaseModel):
+class ReplayRequest(RequestBody):
     into: str | None = Field(
         default=None,
         description="build a state under this name beside the live one; without "

@@ -125,3 +125,20 @@ def test_unknown_experiment_has_no_runs(client: TestClient) -> None:
     response = client.get("/api/v1/runs", params={"experiment_id": "nope"})
 
     assert response.json() == {"runs": []}
+
+
+def test_a_search_with_a_field_it_does_not_know_is_refused_naming_it(
+    client: TestClient, service: ProjectionService
+) -> None:
+    with runstream.start_run():
+        runstream.log_param("lr", "0.1")
+    service.catch_up()
+    # MLflow's Python argument is filter_string; ignoring it would search everything.
+    body = {"experiment_ids": ["0"], "filter_string": "params.lr = '9'"}
+    response = client.post("/api/v1/runs/search", json=body)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["type"] == "extra_forbidden"
+    assert error["loc"] == ["body", "filter_string"]
+    body = {"experiment_ids": ["0"], "filter": "params.lr = '9'"}
+    assert client.post("/api/v1/runs/search", json=body).json()["runs"] == []

@@ -93,3 +93,7 @@ def test_bad_replay_requests_are_refused(client: TestClient, logged: str) -> Non
     assert client.get("/api/v1/replays/nope").status_code == 404
     bad_state = client.get("/api/v1/runs", params={"state": "Not-A-Name"})
     assert bad_state.status_code == 400
+    assert replay(client, into="taken")["phase"] == "done"
+    taken = client.post("/api/v1/replays", json={"into": "taken"})
+    assert taken.status_code == 400
+    assert "exists already" in taken.json()["detail"]

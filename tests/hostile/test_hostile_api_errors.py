@@ -46,6 +46,19 @@ def test_mlflow_body_that_is_not_json_answers_in_mlflow_shape(
     assert "not valid JSON" in body["message"]
 
 
+def test_mlflow_body_that_breaks_json_says_where(client: TestClient) -> None:
+    response = client.post(
+        "/api/2.0/mlflow/runs/log-batch",
+        content=b"{bad json",
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("invalid request: the body is not valid JSON")
+    assert "character 1" in message and "double quotes" in message
+
+
 def test_mlflow_path_no_route_matches_answers_in_mlflow_shape(
     client: TestClient,
 ) -> None:
