@@ -58,7 +58,7 @@ def test_the_sender_carries_registry_events_and_seals_the_runs_points_first(
         "ModelVersionCreated",
     ]
     metrics = [decode(r.value) for r in read_all(log, TRACKING_TOPIC)]
-    assert [e.payload["steps"] for e in metrics] == [[0, 1]]
+    assert [list(e.payload["steps"]) for e in metrics] == [[0, 1]]
     version_seq = registry[1].sequence
     assert metrics[0].sequence < version_seq
     sender.close()
