@@ -200,7 +200,9 @@ def _refuse_links_out(run_id: str, folder: Path) -> None:
 
 
 def _join(folder: str | None, name: str) -> str:
-    return f"{folder.strip('/')}/{name}" if folder and folder.strip("/") else name
+    # A leading "/" stays, so that the key check refuses "/etc" as MLflow does
+    # instead of logging under "etc" unasked.
+    return f"{folder.rstrip('/')}/{name}" if folder and folder.rstrip("/") else name
 
 
 def _artifact_path(run_id: str, path: str) -> str:

@@ -101,6 +101,8 @@ def test_a_dataframe_logs_as_a_table(synced: Sync) -> None:
     [
         (lambda: runstream.log_artifacts("/no/such/folder"), "not a folder"),
         (lambda: runstream.log_text("x", "../escape.txt"), "does not leave"),
+        (lambda: runstream.log_artifact(__file__, "/etc"), "leading '/'"),
+        (lambda: runstream.log_artifacts(Path(__file__).parent, "/etc"), "leading"),
         (lambda: runstream.log_figure(object(), "f.png"), "matplotlib or plotly"),
         (lambda: runstream.log_figure(go.Figure(), "f.png"), "'.html' or '.json'"),
         (lambda: runstream.log_image(np.zeros((2, 2, 7)), "i.png"), "shape"),
