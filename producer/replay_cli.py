@@ -9,6 +9,7 @@ this process. Both draw the same progress bar.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from runstream.settings import Settings, load_settings
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5
+PIPE_WIDTH = 140
 # A server that does not answer this fast is taken to be absent.
 PROBE_TIMEOUT_S = 2.0
 
@@ -178,7 +180,9 @@ def _follow(poll: Callable[[], Report]) -> Report:
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True)) as bar:
+    # Off a terminal rich assumes 80 columns and cuts the line before the ETA.
+    width = None if sys.stderr.isatty() else PIPE_WIDTH
+    with Progress(*columns, console=Console(stderr=True, width=width)) as bar:
         task = bar.add_task("starting", total=None, rate="", points="")
         while True:
             report = poll()

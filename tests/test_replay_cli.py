@@ -4,6 +4,7 @@ a running ``runstream server``."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,7 +54,8 @@ def test_replay_locally_then_through_the_server(tmp_path: Path) -> None:
     assert local.returncode == 0, local.stderr
     assert "replaying in this process" in local.stdout
     assert "done: " in local.stdout and "1,000 points" in local.stdout
-    assert "events/s" in local.stderr  # the progress bar
+    assert "events/s" in local.stderr  # the progress bar, whole off a terminal
+    assert re.search(r"ETA \d+:\d\d:\d\d", local.stderr)
     snapshot = cli(env, "--into", "snap")
     assert snapshot.returncode == 0, snapshot.stderr
 
