@@ -154,10 +154,10 @@ __all__ = [
     "start_run",
 ]
 
-# Models and the registry pull in pandas, numpy and YAML: they load on first use,
-# so `import runstream` stays quick for scripts that only log.
+# Models, the registry and projects pull in pandas, numpy and YAML: they load on
+# first use, so `import runstream` stays quick for scripts that only log.
 if typing.TYPE_CHECKING:
-    from runstream import models, registry
+    from runstream import models, projects, registry
     from runstream.models import load_model, log_model, save_model
     from runstream.registry import get_registry_client, register_model
 
@@ -166,6 +166,7 @@ __all__ += [
     "load_model",
     "log_model",
     "models",
+    "projects",
     "register_model",
     "registry",
     "save_model",
@@ -173,6 +174,7 @@ __all__ += [
 _LAZY = {
     "models": ("runstream.models", None),
     "registry": ("runstream.registry", None),
+    "projects": ("runstream.projects", None),
     "log_model": ("runstream.models", "log_model"),
     "save_model": ("runstream.models", "save_model"),
     "load_model": ("runstream.models", "load_model"),

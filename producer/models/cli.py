@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from runstream.errors import InvalidInputError
+
 logger = logging.getLogger(__name__)
 
 app = typer.Typer(help="Serve a model over HTTP, or score a file with it.")
@@ -69,6 +71,7 @@ def predict(
 ) -> None:
     """Score a file with the model and write {"predictions": ...} as JSON."""
     from runstream.models import load_model, payloads
+    from runstream.models.serving import score
 
     # A RunstreamError (a bad input, an unknown model) becomes one `error:` line
     # in the root command group of runstream.cli.
@@ -76,11 +79,15 @@ def predict(
     if content_type == "csv":
         data, params = payloads.parse_csv(text), None
     elif content_type == "json":
-        data, params = payloads.parse_json(text)
+        try:
+            data, params = payloads.parse_json(text)
+        except InvalidInputError as e:
+            hint = "; for CSV pass -t csv" if input_path.suffix == ".csv" else ""
+            raise InvalidInputError(f"{input_path}: {e}{hint}") from e
     else:
         raise typer.BadParameter("use json or csv", param_hint="--content-type")
     model = load_model(model_uri)
-    answer = json.dumps(payloads.predictions_json(model.predict(data, params)))
+    answer = json.dumps(payloads.predictions_json(score(model, data, params)))
     if output_path is None:
         sys.stdout.write(answer + "\n")
     else:

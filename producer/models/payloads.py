@@ -32,7 +32,7 @@ def parse_json(text: str | bytes) -> tuple[Any, dict[str, Any] | None]:
     try:
         body = json.loads(text)
     except ValueError as e:
-        raise InvalidInputError(f"the request body is not valid JSON: {e}") from e
+        raise InvalidInputError(f"the input is not valid JSON: {e}") from e
     if not isinstance(body, dict):
         raise InvalidInputError(
             "the request body must be a JSON object with one of "

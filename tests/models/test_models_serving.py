@@ -180,3 +180,52 @@ def test_predict_command_scores_json_and_csv_files(
         ["models", "predict", "-m", str(sklearn_folder), "-i", str(table), "-t", "csv"],
     )
     assert result.exit_code == 1 and "column 'sex' is required" in result.output
+
+
+def test_input_the_model_refuses_gets_400_and_its_failures_500(
+    two_columns: TestClient, tmp_path: Path
+) -> None:
+    # The signature takes NaN as a double; scikit-learn's predict does not.
+    answer = two_columns.post(
+        "/invocations",
+        content=b'{"inputs": [[NaN, 1.0]]}',
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 400
+    message = answer.json()["message"]
+    assert message.startswith("the model refused the input: ValueError")
+    assert "NaN" in message
+
+    class Broken(runstream.models.PythonModel):
+        def predict(self, context: object, model_input: object) -> object:
+            raise RuntimeError("weights missing")
+
+    folder = tmp_path / "broken"
+    save_model(Broken(), folder)
+    broken = TestClient(create_scoring_app(load_model(folder)))
+    answer = broken.post("/invocations", json={"inputs": [[1.0]]})
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "error_code": "INTERNAL_ERROR",
+        "message": "the model failed to predict: RuntimeError: weights missing",
+    }
+
+
+def test_predict_command_says_what_the_model_refused(
+    sklearn_folder: Path, tmp_path: Path, diabetes: tuple
+) -> None:
+    X = diabetes[0].head(2).copy()
+    X.iloc[0, 0] = float("nan")
+    table = tmp_path / "rows.csv"
+    X.to_csv(table, index=False)
+    runner = CliRunner()
+    args = ["models", "predict", "-m", str(sklearn_folder), "-i", str(table)]
+
+    refused = runner.invoke(cli, [*args, "-t", "csv"])
+    assert refused.exit_code == 1
+    assert "the model refused the input: ValueError" in refused.output
+    assert "Traceback" not in refused.output
+    not_json = runner.invoke(cli, args)
+    assert not_json.exit_code == 1
+    assert "is not valid JSON" in not_json.output
+    assert "for CSV pass -t csv" in not_json.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -202,3 +203,13 @@ def test_example_project_runs_in_a_virtualenv(
         ready.parent for ready in project_home.glob(f"projects/envs/*/{READY_MARKER}")
     ]
     assert recorded.tags(probed.run_id)["prefix"] == str(venv)
+
+
+def test_projects_are_reached_from_a_plain_import() -> None:
+    # A fresh interpreter: in this one the tests imported runstream.projects.
+    code = "import runstream; print(runstream.projects.run.__module__)"
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "runstream.projects.runner"
