@@ -13,7 +13,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from runstream.consumers import rules
 from runstream.consumers.projector import Projector
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH_RECORDS = 2_000
 RETRY_BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+T = TypeVar("T")
 
 
 class ProjectionRunner:
@@ -107,7 +110,10 @@ class ProjectionRunner:
                 # refused records again; remember them until the commit.
                 self._dead_letter(record, str(e))
         # Events that break MLflow's rules are refused whole, like undecodable ones.
-        kept, refused = rules.screen(self.projector.store, decoded)
+        # A read of the store, retried as the write is: the store may be down.
+        kept, refused = self._retrying(
+            "check", lambda: rules.screen(self.projector.store, decoded)
+        )
         for record, reason in refused:
             self._dead_letter(record, reason)
         return [(record.position, event) for record, event in kept]
@@ -139,32 +145,44 @@ class ProjectionRunner:
         self, batch: list[tuple[Position, Event]], records: Sequence[LogRecord]
     ) -> None:
         last = _last_per_partition(records)
+
+        def write() -> None:
+            self.projector.apply(batch)
+            self._record_applied(last)
+
+        self._retrying("write", write)
+
+    def _retrying(self, what: str, action: Callable[[], T]) -> T:
+        """``action``, tried again with backoff while the store fails; the last
+        failure is raised, so that the batch is read again from the log."""
         attempts = len(RETRY_BACKOFF_S) + 1
-        for attempt in range(1, attempts + 1):
+        for attempt, pause in enumerate(RETRY_BACKOFF_S, start=1):
             try:
-                self.projector.apply(batch)
-                self._record_applied(last)
-                self.last_error = None
-                return
+                result = action()
             except StoreError as e:
                 self.last_error = str(e)
-                if attempt == attempts:
-                    logger.warning(
-                        "projection write failed, attempt %d/%d: %s",
-                        attempt,
-                        attempts,
-                        e,
-                    )
-                    raise
-                pause = RETRY_BACKOFF_S[attempt - 1]
                 logger.warning(
-                    "projection write failed, attempt %d/%d, retrying in %.1fs: %s",
+                    "projection %s failed, attempt %d/%d, retrying in %.1fs: %s",
+                    what,
                     attempt,
                     attempts,
                     pause,
                     e,
                 )
                 time.sleep(pause)
+                continue
+            self.last_error = None
+            return result
+        try:
+            result = action()
+        except StoreError as e:
+            self.last_error = str(e)
+            logger.warning(
+                "projection %s failed, attempt %d/%d: %s", what, attempts, attempts, e
+            )
+            raise
+        self.last_error = None
+        return result
 
     def _record_applied(self, positions: Sequence[Position]) -> None:
         self.projector.store.insert(

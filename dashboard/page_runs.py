@@ -37,11 +37,17 @@ _ATTRIBUTE_ORDER = {
 def render_runs(client: ApiClient, experiment_id: str, tz: ZoneInfo) -> None:
     st.button("← Experiments", on_click=nav.open_experiments, type="tertiary")
     experiment = _find_experiment(client, experiment_id)
-    st.title(experiment["name"] if experiment else f"Experiment {experiment_id}")
-    if experiment:
-        location = experiment["artifact_location"]
-        where = f" · artifacts: {location}" if location else ""
-        st.caption(f"ID {experiment_id}{where}")
+    if experiment is None:
+        # The page's own 404 notice, as for an unknown run.
+        raise ApiRequestError(
+            f"experiment {experiment_id!r} not found; pick one from the experiments "
+            "list (one created moments ago may not be projected yet)",
+            404,
+        )
+    st.title(experiment["name"])
+    location = experiment["artifact_location"]
+    where = f" · artifacts: {location}" if location else ""
+    st.caption(f"ID {experiment_id}{where}")
 
     query, sort, direction = st.columns([6, 3, 2], vertical_alignment="bottom")
     filter_string = query.text_input(

@@ -92,3 +92,43 @@ def test_a_batch_that_fails_while_the_log_is_down_is_applied_once_later(
     assert any("attempt 4/4" in m for m in attempts), attempts
     assert runner.last_error is None
     assert points(service.store, run.info.run_id) == 500
+
+
+def test_the_param_check_is_retried_like_the_write(
+    service: ProjectionService,
+    fast_retries: None,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A batch with params reads the params already projected before it writes;
+    the store failing then is retried in place, not by reading the log again."""
+    caplog.set_level(logging.WARNING, logger="runstream")
+    with runstream.start_run() as run:
+        runstream.log_param("lr", "0.1")
+    runstream.flush()
+
+    screen = runner_module.rules.screen
+    failures = iter([StoreError("the store is down (test)")] * 2)
+
+    def failing_screen(store: ClickHouseStore, items: list) -> object:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return screen(store, items)
+
+    monkeypatch.setattr(runner_module.rules, "screen", failing_screen)
+    runner = ProjectionRunner(service.log, service.runner.projector, "check")
+    assert runner.run_once(timeout_s=5) > 0
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert [m.split(",")[1].strip() for m in messages if "check failed" in m] == [
+        "attempt 1/4",
+        "attempt 2/4",
+    ]
+    assert runner.last_error is None
+    (row,) = service.store.query(
+        f"SELECT value FROM {service.store.table('params')} FINAL "
+        "WHERE run_id = {run:String}",
+        {"run": run.info.run_id},
+    )
+    assert row["value"] == "0.1"

@@ -172,3 +172,13 @@ def test_with_tokens_on_exports_download_through_the_dashboard(
         assert exported.splitlines()[0] == b'"key","step","timestamp","value"'
         with pytest.raises(ApiRequestError, match="401"):
             ApiClient(url).export_bytes(finished_run.run_id, "csv")
+
+
+def test_unknown_experiment_says_so(
+    api_url: str, service: ProjectionService, open_page: OpenPage
+) -> None:
+    at = open_page(experiment="123456")
+
+    assert not at.exception
+    assert "experiment '123456' not found" in at.main.warning[0].value
+    assert "Back to experiments" in [b.label for b in at.main.button]
