@@ -138,14 +138,25 @@ def test_a_running_run_refreshes_until_it_ends(
     assert "2 points" in captions(at)
 
 
-def test_unknown_run_says_so(
-    api_url: str, service: ProjectionService, open_page: OpenPage
+@pytest.mark.parametrize(
+    ("query", "notice"),
+    [
+        ({"run": "no-such-run"}, "run 'no-such-run' not found"),
+        ({"experiment": "123456"}, "experiment '123456' not found"),
+    ],
+)
+def test_unknown_run_or_experiment_says_so(
+    api_url: str,
+    service: ProjectionService,
+    open_page: OpenPage,
+    query: dict[str, str],
+    notice: str,
 ) -> None:
-    at = open_page(run="no-such-run")
+    at = open_page(**query)
 
     assert not at.exception
-    assert "not found" in at.main.warning[0].value
-    assert [b.label for b in at.main.button] == ["Back to experiments"]
+    assert notice in at.main.warning[0].value
+    assert "Back to experiments" in [b.label for b in at.main.button]
 
 
 def test_with_tokens_on_exports_download_through_the_dashboard(
@@ -172,13 +183,3 @@ def test_with_tokens_on_exports_download_through_the_dashboard(
         assert exported.splitlines()[0] == b'"key","step","timestamp","value"'
         with pytest.raises(ApiRequestError, match="401"):
             ApiClient(url).export_bytes(finished_run.run_id, "csv")
-
-
-def test_unknown_experiment_says_so(
-    api_url: str, service: ProjectionService, open_page: OpenPage
-) -> None:
-    at = open_page(experiment="123456")
-
-    assert not at.exception
-    assert "experiment '123456' not found" in at.main.warning[0].value
-    assert "Back to experiments" in [b.label for b in at.main.button]
