@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import mlflow_peer, runstream_side  # noqa: E402
+from bench import kafka_broker, mlflow_peer, runstream_side  # noqa: E402
 from bench.null_mlflow import null_mlflow_server  # noqa: E402
 from bench.report import Row, render  # noqa: E402
 
@@ -75,6 +75,62 @@ def measure_runstream(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
     memory = [runstream_side.sdk_memory(sizes["memory_points"]) for _ in range(r)]
     out["memory"] = max(memory, key=lambda m: m["peak_mb"])
     return out
+
+
+def measure_kafka(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
+    """The logging workloads again with a real Kafka broker as the log: the SDK
+    produces to it and the server's consumer projects from it."""
+    out: dict[str, dict[str, float]] = {}
+    r = sizes["repeats"]
+    with kafka_broker.kafka_broker() as address:
+        with runstream_side.runstream_server(f"kafka://{address}") as server:
+            out["single"] = median(r, lambda: runstream_side.single(sizes["single"]))
+            out["batches"] = median(r, lambda: runstream_side.batches(sizes["batches"]))
+            out["one_run"] = median(
+                r, lambda: runstream_side.one_run_end_to_end(server, sizes["one_run"])
+            )
+            out["freshness"] = runstream_side.freshness(
+                server, sizes["fresh_s"], 100_000
+            )
+    return out
+
+
+def kafka_rows(
+    kf: dict[str, dict[str, float]], ml: dict[str, dict[str, float]]
+) -> list[Row]:
+    return [
+        Row(
+            "Kafka: log_metric, one point per call (points/s)",
+            kf["single"]["points_per_s"],
+            ml["single"]["points_per_s"],
+            higher_is_better=True,
+            target=200_000,
+        ),
+        Row(
+            "Kafka: log_metrics batches (points/s)",
+            kf["batches"]["points_per_s"],
+            ml["batches"]["points_per_s"],
+            higher_is_better=True,
+            target=1_000_000,
+        ),
+        Row(
+            "Kafka: points in one run, logged to queryable (points/s)",
+            kf["one_run"]["points_per_s"],
+            ml["batches"]["points_per_s"],
+            higher_is_better=True,
+            target=500_000,
+            note="produced to the broker, consumed and projected by the server",
+        ),
+        Row(
+            "Kafka: freshness p99 (s)",
+            kf["freshness"]["p99_s"],
+            ml["freshness"]["p99_s"],
+            higher_is_better=False,
+            target=2.0,
+            note=f"p50 {kf['freshness']['p50_s']:.3f} s at "
+            f"{kf['freshness']['achieved_points_per_s']:,.0f} points/s",
+        ),
+    ]
 
 
 def measure_mlflow(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
@@ -217,9 +273,19 @@ def main() -> None:
 
     print("measuring runstream ...", flush=True)
     rs = measure_runstream(sizes)
+    kf = None
+    kafka_missing = kafka_broker.missing()
+    if kafka_missing is None:
+        print("measuring runstream through Kafka ...", flush=True)
+        kf = measure_kafka(sizes)
+    else:
+        print(f"skipping the Kafka rows: {kafka_missing}", flush=True)
     print("measuring mlflow server ...", flush=True)
     ml = measure_mlflow(sizes)
-    text = render(rows(rs, ml, sizes), environment())
+    table = rows(rs, ml, sizes)
+    if kf is not None:
+        table += kafka_rows(kf, ml)
+    text = render(table, environment())
     print(text)
     if not args.quick:
         args.output.write_text(text)

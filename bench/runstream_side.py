@@ -41,11 +41,16 @@ class Server:
 
 
 @contextmanager
-def runstream_server() -> Iterator[Server]:
+def runstream_server(tracking_uri: str | None = None) -> Iterator[Server]:
+    """A ``runstream server`` on its own home; its log is the embedded one, or
+    ``tracking_uri`` (``kafka://host:port``) when given. The SDK of this process
+    writes to the same log."""
     with tempfile.TemporaryDirectory(prefix="bench-runstream-") as folder:
         home = Path(folder)
         port = free_port()
         env = {**os.environ, "RUNSTREAM_HOME": folder}
+        if tracking_uri:
+            env["RUNSTREAM_TRACKING_URI"] = tracking_uri
         command = [sys.executable, "-m", "runstream.cli", "server",
                    "--port", str(port), "--no-dashboard"]  # fmt: skip
         process = subprocess.Popen(
@@ -54,7 +59,7 @@ def runstream_server() -> Iterator[Server]:
         server = Server(f"http://127.0.0.1:{port}", home)
         try:
             wait_until(lambda: _answers(server.url), 120, "runstream server start")
-            runstream.set_tracking_uri(home / "log.sqlite")
+            runstream.set_tracking_uri(tracking_uri or home / "log.sqlite")
             yield server
         finally:
             process.terminate()
