@@ -138,7 +138,7 @@ class Sender:
         self,
         log_factory: Callable[[], EventLog],
         flush_interval_s: float = 0.2,
-        max_buffer_points: int = 1_000_000,
+        max_buffer_points: int = 500_000,
         rank: int = 0,
         spill_dir: Path | None = None,
     ) -> None:

@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     flush_interval_s: float = Field(default=0.2, gt=0)
     """RUNSTREAM_FLUSH_INTERVAL_S: how often the SDK's sender thread sends."""
 
-    max_buffer_points: int = Field(default=1_000_000, ge=1)
+    # 500,000 keeps the peak with the log down near 125 MB (1,000,000 reached
+    # 190-258 MB, past the 256 MB budget in one bench run: docs/performance.md).
+    max_buffer_points: int = Field(default=500_000, ge=1)
     """RUNSTREAM_MAX_BUFFER_POINTS: metric points the SDK holds in memory before a
     logging call waits for the sender."""
 
