@@ -48,7 +48,11 @@ def _body(client: ApiClient) -> None:
     if frame.empty:
         st.caption("No partitions yet.")
     else:
-        st.bar_chart(frame, x="Partition", y="Lag", height=220)
+        # Bars of height 0 draw an empty chart; say it instead.
+        if frame["Lag"].any():
+            st.bar_chart(frame, x="Partition", y="Lag", height=220)
+        else:
+            st.caption(f"Every partition is caught up ({len(frame)}, lag 0).")
         st.dataframe(frame, hide_index=True, width="stretch", key="lag_table")
     _states(client)
 

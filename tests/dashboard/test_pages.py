@@ -211,6 +211,8 @@ def test_the_health_page_shows_lag_and_states(
     assert metrics["Total lag"] == "0"
     assert metrics["Store"] == "ok"
     assert metrics["Blob store"] == "ok"
+    assert any(c.value.startswith("Every partition is caught up") for c in at.caption)
+    assert not at.get("vega_lite_chart")
     states = [d.value for d in at.main.dataframe if "State" in d.value.columns]
     assert list(states[0]["State"]) == ["live"]
 
