@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import kafka_broker, mlflow_peer, runstream_side  # noqa: E402
+from bench import mlflow_peer, runstream_side, servers  # noqa: E402
 from bench.null_mlflow import null_mlflow_server  # noqa: E402
 from bench.report import Row, render  # noqa: E402
 
@@ -45,11 +45,7 @@ def measure_runstream(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     r = sizes["repeats"]
     with runstream_side.runstream_server() as server:
-        out["single"] = median(r, lambda: runstream_side.single(sizes["single"]))
-        out["batches"] = median(r, lambda: runstream_side.batches(sizes["batches"]))
-        out["one_run"] = median(
-            r, lambda: runstream_side.one_run_end_to_end(server, sizes["one_run"])
-        )
+        out.update(measure_logging(server, sizes))
         run_id = runstream_side.long_metric(server, sizes["long"])
         out["reading"] = runstream_side.reading(server, run_id, repeats=5)
         out["freshness"] = runstream_side.freshness(server, sizes["fresh_s"], 100_000)
@@ -77,60 +73,84 @@ def measure_runstream(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
     return out
 
 
+def measure_logging(
+    server: runstream_side.Server, sizes: dict[str, int]
+) -> dict[str, dict[str, float]]:
+    """log_metric, log_metrics and one run logged to queryable, into ``server``'s
+    log."""
+    r = sizes["repeats"]
+    return {
+        "single": median(r, lambda: runstream_side.single(sizes["single"])),
+        "batches": median(r, lambda: runstream_side.batches(sizes["batches"])),
+        "one_run": median(
+            r, lambda: runstream_side.one_run_end_to_end(server, sizes["one_run"])
+        ),
+    }
+
+
 def measure_kafka(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
     """The logging workloads again with a real Kafka broker as the log: the SDK
     produces to it and the server's consumer projects from it."""
-    out: dict[str, dict[str, float]] = {}
-    r = sizes["repeats"]
-    with kafka_broker.kafka_broker() as address:
+    with servers.kafka_broker() as address:
         with runstream_side.runstream_server(f"kafka://{address}") as server:
-            out["single"] = median(r, lambda: runstream_side.single(sizes["single"]))
-            out["batches"] = median(r, lambda: runstream_side.batches(sizes["batches"]))
-            out["one_run"] = median(
-                r, lambda: runstream_side.one_run_end_to_end(server, sizes["one_run"])
-            )
+            out = measure_logging(server, sizes)
             out["freshness"] = runstream_side.freshness(
                 server, sizes["fresh_s"], 100_000
             )
     return out
 
 
-def kafka_rows(
-    kf: dict[str, dict[str, float]], ml: dict[str, dict[str, float]]
+def logging_rows(
+    side: dict[str, dict[str, float]],
+    ml: dict[str, dict[str, float]],
+    sizes: dict[str, int],
+    label: str = "",
+    one_run_note: str = "",
 ) -> list[Row]:
+    """The rows of ``measure_logging``'s figures, each beside MLflow's."""
     return [
         Row(
-            "Kafka: log_metric, one point per call (points/s)",
-            kf["single"]["points_per_s"],
+            f"{label}log_metric, one point per call (points/s)",
+            side["single"]["points_per_s"],
             ml["single"]["points_per_s"],
             higher_is_better=True,
             target=200_000,
         ),
         Row(
-            "Kafka: log_metrics batches (points/s)",
-            kf["batches"]["points_per_s"],
+            f"{label}log_metrics batches (points/s)",
+            side["batches"]["points_per_s"],
             ml["batches"]["points_per_s"],
             higher_is_better=True,
             target=1_000_000,
         ),
         Row(
-            "Kafka: points in one run, logged to queryable (points/s)",
-            kf["one_run"]["points_per_s"],
+            f"{label}{sizes['one_run']:,} points in one run, logged to queryable "
+            "(points/s)",
+            side["one_run"]["points_per_s"],
             ml["batches"]["points_per_s"],
             higher_is_better=True,
             target=500_000,
-            note="produced to the broker, consumed and projected by the server",
-        ),
-        Row(
-            "Kafka: freshness p99 (s)",
-            kf["freshness"]["p99_s"],
-            ml["freshness"]["p99_s"],
-            higher_is_better=False,
-            target=2.0,
-            note=f"p50 {kf['freshness']['p50_s']:.3f} s at "
-            f"{kf['freshness']['achieved_points_per_s']:,.0f} points/s",
+            note=one_run_note,
         ),
     ]
+
+
+def kafka_rows(
+    kf: dict[str, dict[str, float]],
+    ml: dict[str, dict[str, float]],
+    sizes: dict[str, int],
+) -> list[Row]:
+    note = "produced to the broker, consumed and projected by the server"
+    freshness = Row(
+        "Kafka: freshness p99 (s)",
+        kf["freshness"]["p99_s"],
+        ml["freshness"]["p99_s"],
+        higher_is_better=False,
+        target=2.0,
+        note=f"p50 {kf['freshness']['p50_s']:.3f} s at "
+        f"{kf['freshness']['achieved_points_per_s']:,.0f} points/s",
+    )
+    return [*logging_rows(kf, ml, sizes, "Kafka: ", note), freshness]
 
 
 def measure_mlflow(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
@@ -151,29 +171,14 @@ def measure_mlflow(sizes: dict[str, int]) -> dict[str, dict[str, float]]:
 
 def rows(rs: dict[str, dict[str, float]], ml: dict[str, dict[str, float]],
          sizes: dict[str, int]) -> list[Row]:  # fmt: skip
+    embedded = logging_rows(
+        rs,
+        ml,
+        sizes,
+        one_run_note="MLflow: its log_batch rate; it has no separate projection",
+    )
     return [
-        Row(
-            "log_metric, one point per call (points/s)",
-            rs["single"]["points_per_s"],
-            ml["single"]["points_per_s"],
-            higher_is_better=True,
-            target=200_000,
-        ),
-        Row(
-            "log_metrics batches (points/s)",
-            rs["batches"]["points_per_s"],
-            ml["batches"]["points_per_s"],
-            higher_is_better=True,
-            target=1_000_000,
-        ),
-        Row(
-            f"{sizes['one_run']:,} points in one run, logged to queryable (points/s)",
-            rs["one_run"]["points_per_s"],
-            ml["batches"]["points_per_s"],
-            higher_is_better=True,
-            target=500_000,
-            note="MLflow: its log_batch rate; it has no separate projection",
-        ),
+        *embedded,
         Row(
             "mlflow client log_batch of 1,000 (points/s)",
             rs["mlflow_client"]["points_per_s"],
@@ -274,7 +279,7 @@ def main() -> None:
     print("measuring runstream ...", flush=True)
     rs = measure_runstream(sizes)
     kf = None
-    kafka_missing = kafka_broker.missing()
+    kafka_missing = servers.missing("kafka")
     if kafka_missing is None:
         print("measuring runstream through Kafka ...", flush=True)
         kf = measure_kafka(sizes)
@@ -284,7 +289,7 @@ def main() -> None:
     ml = measure_mlflow(sizes)
     table = rows(rs, ml, sizes)
     if kf is not None:
-        table += kafka_rows(kf, ml)
+        table += kafka_rows(kf, ml, sizes)
     text = render(table, environment())
     print(text)
     if not args.quick:

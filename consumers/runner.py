@@ -156,11 +156,23 @@ class ProjectionRunner:
         """``action``, tried again with backoff while the store fails; the last
         failure is raised, so that the batch is read again from the log."""
         attempts = len(RETRY_BACKOFF_S) + 1
-        for attempt, pause in enumerate(RETRY_BACKOFF_S, start=1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 result = action()
             except StoreError as e:
                 self.last_error = str(e)
+                if attempt == attempts:
+                    logger.warning(
+                        "projection %s failed, attempt %d/%d: %s",
+                        what,
+                        attempt,
+                        attempts,
+                        e,
+                    )
+                    raise
+                pause = RETRY_BACKOFF_S[attempt - 1]
                 logger.warning(
                     "projection %s failed, attempt %d/%d, retrying in %.1fs: %s",
                     what,
@@ -170,19 +182,9 @@ class ProjectionRunner:
                     e,
                 )
                 time.sleep(pause)
-                continue
-            self.last_error = None
-            return result
-        try:
-            result = action()
-        except StoreError as e:
-            self.last_error = str(e)
-            logger.warning(
-                "projection %s failed, attempt %d/%d: %s", what, attempts, attempts, e
-            )
-            raise
-        self.last_error = None
-        return result
+            else:
+                self.last_error = None
+                return result
 
     def _record_applied(self, positions: Sequence[Position]) -> None:
         self.projector.store.insert(

@@ -1,4 +1,5 @@
-"""Real servers for the tests: Apache Kafka and MinIO, started by deploy/dev/*.sh.
+"""Real servers for the tests: Apache Kafka and MinIO, started by deploy/dev/*.sh
+through ``bench/servers.py``.
 
 A machine without them provisioned skips those tests with the reason printed. Under
 ``CI=true`` nothing may skip: .ci/run provisions both first, so a missing server is
@@ -8,31 +9,13 @@ a failure there.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "deploy" / "dev"
-CACHE = Path(os.environ.get("RUNSTREAM_DEV_CACHE", ROOT / ".cache"))
-MINIO_USER = "runstream"
-MINIO_PASSWORD = "runstream-test-secret"
+from bench.servers import MINIO_PASSWORD, MINIO_USER, Server, missing
 
-
-def missing(kind: str) -> str | None:
-    """Why ``kind`` cannot start here, or None if it can."""
-    if kind == "kafka":
-        if shutil.which("java") is None:
-            return "Java is not installed (apt-get install -y default-jre-headless)"
-        if not (CACHE / "kafka" / "libs" / ".complete").exists():
-            return "Kafka is not provisioned: run `make servers`"
-        return None
-    if not list((CACHE / "minio").glob("*/minio")):
-        return "MinIO is not provisioned: run `make servers` (needs Go)"
-    return None
+__all__ = ["MINIO_PASSWORD", "MINIO_USER", "Server", "require", "start"]
 
 
 def require(kind: str) -> None:
@@ -43,42 +26,6 @@ def require(kind: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}; CI must not skip real-server tests", pytrace=False)
     pytest.skip(reason)
-
-
-@dataclass
-class Server:
-    """One server process, started and stopped by its deploy/dev script."""
-
-    kind: str
-    folder: Path
-    address: str = ""
-
-    def _script(self, action: str) -> str:
-        env = {**os.environ, "RUNSTREAM_DEV_CACHE": str(CACHE)}
-        if self.kind == "minio":
-            env |= {
-                "MINIO_ROOT_USER": MINIO_USER,
-                "MINIO_ROOT_PASSWORD": MINIO_PASSWORD,
-            }
-        done = subprocess.run(
-            ["bash", str(SCRIPTS / f"{self.kind}.sh"), action, str(self.folder)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"{self.kind}.sh {action} failed ({done.returncode}):\n{done.stderr}"
-            )
-        return done.stdout.strip()
-
-    def start(self) -> Server:
-        self.address = self._script("start").splitlines()[-1]
-        return self
-
-    def stop(self) -> None:
-        self._script("stop")
 
 
 def start(kind: str, folder: Path) -> Server:
