@@ -81,6 +81,7 @@ def measure_logging(
     r = sizes["repeats"]
     return {
         "single": median(r, lambda: runstream_side.single(sizes["single"])),
+        "call_times": median(r, lambda: runstream_side.call_times(sizes["single"])),
         "batches": median(r, lambda: runstream_side.batches(sizes["batches"])),
         "one_run": median(
             r, lambda: runstream_side.one_run_end_to_end(server, sizes["one_run"])
@@ -115,6 +116,17 @@ def logging_rows(
             ml["single"]["points_per_s"],
             higher_is_better=True,
             target=200_000,
+        ),
+        Row(
+            f"{label}log_metric, time one call blocks the caller, p99 (µs)",
+            side["call_times"]["p99_us"],
+            ml["single"]["p99_us"],
+            higher_is_better=False,
+            target=100,
+            note=f"p50 {side['call_times']['p50_us']:.1f} µs, p99.9 "
+            f"{side['call_times']['p999_us']:,.0f} µs, slowest "
+            f"{side['call_times']['max_us']:,.0f} µs; MLflow's calls wait for "
+            "the server",
         ),
         Row(
             f"{label}log_metrics batches (points/s)",

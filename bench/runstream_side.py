@@ -83,6 +83,27 @@ def single(n: int) -> dict[str, float]:
     return {"points_per_s": n / calls, "us_per_call": calls / n * 1e6}
 
 
+def call_times(n: int) -> dict[str, float]:
+    """How long each of ``n`` ``log_metric`` calls blocks its caller, call by
+    call. The throughput figure is an average; the tail is where the sender
+    thread, encoding and appending in the background, holds the GIL or the
+    buffer's lock while the caller waits."""
+    waits = [0] * n
+    clock = time.perf_counter_ns
+    with runstream.start_run():
+        for i in range(n):
+            started = clock()
+            runstream.log_metric("loss", 1.0 / (i + 1), step=i)
+            waits[i] = clock() - started
+    waits.sort()
+    return {
+        "p50_us": waits[n // 2] / 1e3,
+        "p99_us": waits[int(n * 0.99)] / 1e3,
+        "p999_us": waits[int(n * 0.999)] / 1e3,
+        "max_us": waits[-1] / 1e3,
+    }
+
+
 def batches(n: int, keys: int = 100) -> dict[str, float]:
     """``log_metrics`` with ``keys`` metrics per call."""
     names = [f"k{j}" for j in range(keys)]

@@ -294,9 +294,12 @@ def get_by_alias(
 
 
 def _user(request: Request) -> str:
-    """Who made a change, for the registry's history: the basic-auth user the
-    client sent, if any."""
-    # TODO: runstream authenticates nobody; the name is taken on the client's word.
+    """Who made a change, for the registry's history: the name of the token the
+    API authenticated when tokens are on, else the basic-auth user the client
+    sent (taken on its word, as the embedded default trusts its machine)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is not None:
+        return str(principal.name)
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "basic" and credentials:

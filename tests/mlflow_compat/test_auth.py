@@ -80,3 +80,17 @@ def test_basic_auth_with_the_token_as_password(
     assert httpx.put(proxy, content=b"x").status_code == 401
     put = httpx.put(proxy, content=b"x", auth=("ci", WRITER))
     assert put.status_code == 200
+
+
+def test_registry_history_names_the_token_not_the_claimed_user(
+    secured: None, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With tokens on, who changed the registry is the name the server gave the
+    # token; the basic-auth user name is the client's word and is not kept.
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "mallory")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", WRITER)
+    client = MlflowClient(tracking_uri)
+    client.create_registered_model("audited")
+    version = client.create_model_version("audited", "s3://models/audited/1")
+    assert version.user_id == "ci"
+    assert client.get_model_version("audited", version.version).user_id == "ci"
