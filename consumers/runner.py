@@ -60,6 +60,9 @@ class ProjectionRunner:
         # Signalled whenever _applied moves, for writers waiting to read their writes.
         self._applied_moved = threading.Condition()
         self._assigned: frozenset[tuple[str, int]] = frozenset()
+        # Records sent to the dead-letter topic in a batch not yet applied: when
+        # the write fails and the batch is read again, they are not sent twice.
+        self._refused: set[Position] = set()
 
     def _load_applied(self) -> dict[tuple[str, int], int]:
         store = self.projector.store
@@ -76,6 +79,8 @@ class ProjectionRunner:
             return 0
         batch = self._decode(records)
         self._write_with_retry(batch, records)
+        # Applied: a crash from here on re-reads none of these records.
+        self._refused.clear()
         self.consumer.commit(_last_per_partition(records))
         self.applied_events += len(batch)
         return len(records)
@@ -106,8 +111,6 @@ class ProjectionRunner:
             try:
                 decoded.append((record, decode(record.value)))
             except EventDecodeError as e:
-                # TODO: a batch read again after a failed write dead-letters its
-                # refused records again; remember them until the commit.
                 self._dead_letter(record, str(e))
         # Events that break MLflow's rules are refused whole, like undecodable ones.
         # A read of the store, retried as the write is: the store may be down.
@@ -120,6 +123,8 @@ class ProjectionRunner:
 
     def _dead_letter(self, record: LogRecord, reason: str) -> None:
         pos = record.position
+        if pos in self._refused:
+            return  # sent when this batch was read before its write failed
         logger.error(
             "refused record topic=%s partition=%d offset=%d: %s; sent to %s",
             pos.topic,
@@ -139,6 +144,7 @@ class ProjectionRunner:
         self.log.append(
             [Record(DEAD_LETTER_TOPIC, record.key, json.dumps(letter).encode())]
         )
+        self._refused.add(pos)
         self.dead_lettered += 1
 
     def _write_with_retry(

@@ -16,7 +16,8 @@ from runstream.consumers.clickhouse import ClickHouseStore
 from runstream.consumers.runner import ProjectionRunner
 from runstream.consumers.service import ProjectionService
 from runstream.errors import EventLogError, StoreError
-from runstream.log import LogConsumer, SqliteEventLog
+from runstream.events import DEAD_LETTER_TOPIC, TRACKING_TOPIC
+from runstream.log import LogConsumer, Record, SqliteEventLog
 
 
 def points(store: ClickHouseStore, run_id: str) -> int:
@@ -132,3 +133,43 @@ def test_the_param_check_is_retried_like_the_write(
         {"run": run.info.run_id},
     )
     assert row["value"] == "0.1"
+
+
+def test_a_refused_record_in_a_batch_read_again_is_dead_lettered_once(
+    service: ProjectionService, fast_retries: None
+):
+    with runstream.start_run() as run:
+        runstream.log_metric("loss", 0.5, step=0)
+    runstream.flush()
+    service.log.append([Record(TRACKING_TOPIC, run.info.run_id, b"not avro")])
+    with runstream.start_run(run_id=run.info.run_id):
+        runstream.log_metric("loss", 0.25, step=1)
+    runstream.flush()
+
+    runner = ProjectionRunner(service.log, service.runner.projector, "refused")
+    apply = runner.projector.apply
+    # Every try of the first read fails, so the batch is read again from the log.
+    failures = iter([StoreError("the store is down (test)")] * 4)
+
+    def failing_apply(batch: object) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        apply(batch)  # type: ignore[arg-type]
+
+    runner.projector.apply = failing_apply  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run_forever, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while points(service.store, run.info.run_id) < 2:
+            assert thread.is_alive(), "the consumer loop died"
+            assert time.monotonic() < deadline, "the points were not projected"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(10)
+
+    assert runner.dead_lettered == 1
+    assert sum(service.log.end_offsets(DEAD_LETTER_TOPIC).values()) == 1
