@@ -53,6 +53,39 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner_module, "RETRY_BACKOFF_S", (0.01, 0.01, 0.05))
 
 
+def fail_writes(runner: ProjectionRunner, times: int) -> None:
+    """The runner's next ``times`` projection writes fail as if the store were
+    down."""
+    apply = runner.projector.apply
+    failures = iter([StoreError("the store is down (test)")] * times)
+
+    def failing_apply(batch: object) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        apply(batch)  # type: ignore[arg-type]
+
+    runner.projector.apply = failing_apply  # type: ignore[method-assign]
+
+
+def run_until_projected(
+    runner: ProjectionRunner, store: ClickHouseStore, run_id: str, expected: int
+) -> None:
+    """Run the consumer loop in a thread until ``run_id`` has ``expected`` points."""
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run_forever, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while points(store, run_id) < expected:
+            assert thread.is_alive(), "the consumer loop died"
+            assert time.monotonic() < deadline, "the points were not projected"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(10)
+
+
 def test_a_batch_that_fails_while_the_log_is_down_is_applied_once_later(
     service: ProjectionService, fast_retries: None, caplog: pytest.LogCaptureFixture
 ):
@@ -64,29 +97,9 @@ def test_a_batch_that_fails_while_the_log_is_down_is_applied_once_later(
 
     log = DownLog(service.log)  # type: ignore[arg-type]
     runner = ProjectionRunner(log, service.runner.projector, "faults")  # type: ignore[arg-type]
-    apply = runner.projector.apply
-    failures = iter([StoreError("the store is down (test)")] * 4)
-
-    def failing_apply(batch: object) -> None:
-        failure = next(failures, None)
-        if failure is not None:
-            raise failure
-        apply(batch)  # type: ignore[arg-type]
-
-    runner.projector.apply = failing_apply  # type: ignore[method-assign]
+    fail_writes(runner, 4)
     log.down = 2  # the first two rewinds cannot join the log again
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run_forever, args=(stop,))
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while points(service.store, run.info.run_id) < 500:
-            assert thread.is_alive(), "the consumer loop died"
-            assert time.monotonic() < deadline, "the points were not projected"
-            time.sleep(0.1)
-    finally:
-        stop.set()
-        thread.join(10)
+    run_until_projected(runner, service.store, run.info.run_id, 500)
 
     assert log.refused == 2
     attempts = [r.getMessage() for r in caplog.records if "attempt" in r.getMessage()]
@@ -147,29 +160,9 @@ def test_a_refused_record_in_a_batch_read_again_is_dead_lettered_once(
     runstream.flush()
 
     runner = ProjectionRunner(service.log, service.runner.projector, "refused")
-    apply = runner.projector.apply
     # Every try of the first read fails, so the batch is read again from the log.
-    failures = iter([StoreError("the store is down (test)")] * 4)
-
-    def failing_apply(batch: object) -> None:
-        failure = next(failures, None)
-        if failure is not None:
-            raise failure
-        apply(batch)  # type: ignore[arg-type]
-
-    runner.projector.apply = failing_apply  # type: ignore[method-assign]
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run_forever, args=(stop,))
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while points(service.store, run.info.run_id) < 2:
-            assert thread.is_alive(), "the consumer loop died"
-            assert time.monotonic() < deadline, "the points were not projected"
-            time.sleep(0.1)
-    finally:
-        stop.set()
-        thread.join(10)
+    fail_writes(runner, 4)
+    run_until_projected(runner, service.store, run.info.run_id, 2)
 
     assert runner.dead_lettered == 1
     assert sum(service.log.end_offsets(DEAD_LETTER_TOPIC).values()) == 1
