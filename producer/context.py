@@ -15,9 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runstream.log import open_log
+from runstream.errors import InvalidInputError
+from runstream.log import check_location, open_log
 from runstream.sender import Sender
 from runstream.settings import Ranks, Settings, detect_ranks, load_settings
+from runstream.spill import destination_folder
 
 if TYPE_CHECKING:
     from runstream.tracking import ActiveRun
@@ -117,14 +119,32 @@ def sender() -> Sender:
         if state.sender is None:
             location = get_tracking_uri()
             partitions = state.settings.partitions
+            # Refused here, in the caller's first logging call, rather than by the
+            # sender's thread once events are queued for a log that cannot be.
+            check_location(location)
             state.sender = Sender(
                 lambda: open_log(location, partitions),
                 flush_interval_s=state.settings.flush_interval_s,
                 max_buffer_points=state.settings.max_buffer_points,
                 rank=state.ranks.rank,
+                spill_dir=_spill_folder(location),
+                log_down_wait_s=state.settings.log_down_wait_s,
             )
             _register_close_at_exit()
         return state.sender
+
+
+def _spill_folder(location: str) -> Path:
+    root = state.settings.spill_location()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InvalidInputError(
+            f"the spill folder {str(root)!r} cannot be made: {e.strerror or e}; set "
+            "RUNSTREAM_SPILL_DIR (or RUNSTREAM_HOME) to a folder this process can "
+            "write"
+        ) from e
+    return root / destination_folder(location)
 
 
 def set_tracking_uri(uri: str | Path) -> None:

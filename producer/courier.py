@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ class Courier:
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self.last_error: str | None = None
+        # When the appends now failing began failing (monotonic), None while the
+        # last one went through: how long the log has been down.
+        self._failing_since: float | None = None
         self.refused: AuthError | InvalidInputError | None = None
         self._adopt()
         self._thread = threading.Thread(
@@ -89,6 +93,11 @@ class Courier:
     @property
     def spill_folder(self) -> Path:
         return self._spill.folder
+
+    def failing_for(self) -> float:
+        """Seconds every append has failed for; 0 while the log takes them."""
+        since = self._failing_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def put(self, records: list[Record], items: int, points: int) -> None:
         """Queue a batch behind every earlier one; to disk if memory is full."""
@@ -127,8 +136,12 @@ class Courier:
             except REFUSALS as e:
                 self._stop_on_refusal(e)
                 return
-            except EventLogError as e:
+            except (EventLogError, OSError) as e:
+                # OSError: a local log or a spilled batch on a disk that failed;
+                # like a log that is down, it may pass, and nothing is dropped.
                 self.last_error = str(e)
+                if self._failing_since is None:
+                    self._failing_since = time.monotonic()
                 attempt += 1
                 pause = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S)) - 1]
                 logger.warning(
@@ -139,11 +152,14 @@ class Courier:
                     pause,
                     e,
                 )
+                # Lets a flush that waits see how long the log has been down.
+                self._on_progress(0, 0)
                 if self._stopping.wait(pause):
                     return
                 continue
             attempt = 0
             self.last_error = None
+            self._failing_since = None
             with self._cond:
                 self._queue.popleft()
                 released = head.points if head.path is None else 0

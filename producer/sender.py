@@ -141,12 +141,14 @@ class Sender:
         max_buffer_points: int = 500_000,
         rank: int = 0,
         spill_dir: Path | None = None,
+        log_down_wait_s: float = 10.0,
     ) -> None:
         self.producer_id = uuid.uuid4().hex
         # Every point this process logs carries its rank (distributed training).
         self.rank = rank
         self._interval = flush_interval_s
         self._max_points = max_buffer_points
+        self._log_down_wait_s = log_down_wait_s
         self._lock = threading.Lock()
         self._sent = threading.Condition(self._lock)
         self._pending: list[_Draft | _Points] = []
@@ -255,17 +257,39 @@ class Sender:
             self._seal_open()
             target = self._submitted
         self._wake.set()
+        courier = self._courier
         with self._lock:
             self._sent.wait_for(
-                lambda: self._delivered >= target or self._courier.refused is not None,
+                lambda: (
+                    self._delivered >= target
+                    or courier.refused is not None
+                    or courier.failing_for() >= self._log_down_wait_s
+                ),
                 timeout_s,
             )
             done = self._delivered >= target
-        if not done and self._courier.refused is None:
+            unsent = target - self._delivered
+        if done or courier.refused is not None:
+            return done
+        down_for = courier.failing_for()
+        if down_for >= self._log_down_wait_s:
+            # Waiting longer helps nobody: training must not hang on a log that
+            # is down, and nothing is dropped by going on.
+            logger.warning(
+                "the event log has failed every append for %.0fs (%s); not waiting "
+                "for it (RUNSTREAM_LOG_DOWN_WAIT_S): %d events stay queued and are "
+                "retried while this process runs; what is left when it exits waits "
+                "in %s for the next runstream process writing to this log",
+                down_for,
+                self.last_error,
+                unsent,
+                courier.spill_folder,
+            )
+        else:
             logger.warning(
                 "flush timed out after %.0fs with %d events unsent: %s",
                 timeout_s,
-                target - self._delivered,
+                unsent,
                 self.last_error,
             )
         return done

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     transition_model_version_stage, ...) waits for ``runstream server`` to project
     its event before it raises ProjectionTimeoutError."""
 
+    log_down_wait_s: float = Field(default=10.0, ge=0)
+    """RUNSTREAM_LOG_DOWN_WAIT_S: how long ``end_run``, ``flush`` and the process's
+    exit wait for an event log that has failed every append for that long before
+    they stop waiting: the events stay queued, retried in the background while the
+    process runs, and what is left at exit waits on disk (RUNSTREAM_SPILL_DIR)."""
+
     spill_dir: Path | None = None
     """RUNSTREAM_SPILL_DIR: where the SDK writes events it could not deliver once
     its memory bound is reached; empty means ``<home>/spill``."""

@@ -1,13 +1,16 @@
 """Batches of encoded events kept on local disk while the event log is unreachable.
 
 Each SDK process spills into a folder of its own under ``RUNSTREAM_SPILL_DIR``
-(default ``<home>/spill``), one file per batch, named by sequence so the order
-survives. A process that ends before the log comes back leaves its folder behind;
-the next SDK process on this machine adopts it and delivers it first.
+(default ``<home>/spill``), in a folder per event log (``destination_folder``),
+one file per batch, named by sequence so the order survives. A process that ends
+before the log comes back leaves its folder behind; the next SDK process on this
+machine that writes to the same log adopts it and delivers it first. Batches are
+never delivered to another log than the one they were logged for.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -24,6 +27,17 @@ MAGIC = b"RSB1"
 _HEADER = struct.Struct("<4sIII")  # magic, items, points, records
 _RECORD = struct.Struct("<HHI")  # topic, key and value lengths
 OWNER_FILE = "owner"
+
+
+def destination_folder(location: str) -> str:
+    """The name of the spill folder for the event log at ``location``: its kind
+    and a digest of where it is (the location may hold credentials, so it is not
+    written out)."""
+    scheme, sep, _ = location.partition("://")
+    if not sep or scheme == "file":
+        scheme = "local"
+        location = str(Path(location.removeprefix("file://")).resolve())
+    return f"{scheme}-{hashlib.sha256(location.encode()).hexdigest()[:16]}"
 
 
 class SpillFolder:

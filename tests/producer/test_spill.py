@@ -200,12 +200,13 @@ def test_sigterm_while_the_log_is_down_spills_for_the_next_process(
     _, stderr = child.communicate(timeout=120)
     assert time.monotonic() - started < 10, stderr
     assert child.returncode == -signal.SIGTERM, stderr
-    (folder,) = spill.iterdir()
+    (destination,) = spill.iterdir()
+    (folder,) = destination.iterdir()
     assert list(folder.glob("*.batch")), stderr
 
     log = FlakyLog()
     log.up.set()
-    later = Sender(lambda: log, flush_interval_s=0.01, spill_dir=spill)
+    later = Sender(lambda: log, flush_interval_s=0.01, spill_dir=destination)
     assert later.flush(timeout_s=30)
     later.close()
     assert points_by_run(log)[run_id] == [float(step) for step in range(1000)]
@@ -215,4 +216,107 @@ def test_sigterm_while_the_log_is_down_spills_for_the_next_process(
         if event.event_type == "RunStatusChanged"
     ]
     assert statuses == ["KILLED"]
-    assert not any(spill.iterdir())
+    assert not any(destination.iterdir())
+
+
+ENDS_WHILE_THE_LOG_IS_DOWN = """
+import runstream
+with runstream.start_run() as run:
+    for step in range(100):
+        runstream.log_metric("loss", float(step), step=step)
+print(run.info.run_id, flush=True)
+"""
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_script_whose_log_is_down_ends_and_its_events_wait_for_that_log(
+    tmp_path: Path,
+) -> None:
+    spill = tmp_path / "spill"
+    down = f"http://127.0.0.1:{closed_port()}"
+    env = {
+        **os.environ,
+        "RUNSTREAM_HOME": str(tmp_path),
+        "RUNSTREAM_TRACKING_URI": down,
+        "RUNSTREAM_LOG_DOWN_WAIT_S": "1",
+    }
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(ENDS_WHILE_THE_LOG_IS_DOWN)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # end_run and the exit each wait about RUNSTREAM_LOG_DOWN_WAIT_S, not 60 s.
+    assert time.monotonic() - started < 30, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "failed every append" in done.stderr
+    run_id = done.stdout.strip()
+    (destination,) = spill.iterdir()
+    assert destination.name.startswith("http-")
+
+    # A process writing to another log neither adopts nor delivers them ...
+    other = {**env, "RUNSTREAM_TRACKING_URI": str(tmp_path / "other.sqlite")}
+    subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(ENDS_WHILE_THE_LOG_IS_DOWN)],
+        env=other,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert list(destination.glob("*/*.batch"))
+
+    # ... and one writing to the log they were meant for delivers them all.
+    log = FlakyLog()
+    log.up.set()
+    later = Sender(lambda: log, flush_interval_s=0.01, spill_dir=destination)
+    assert later.flush(timeout_s=30)
+    later.close()
+    assert points_by_run(log) == {run_id: [float(step) for step in range(100)]}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("RUNSTREAM_TRACKING_URI", "foo://bar", "names no event log"),
+        ("RUNSTREAM_HOME", "{file}/sub", "RUNSTREAM_HOME"),
+        ("RUNSTREAM_SPILL_DIR", "{file}/spill", "RUNSTREAM_SPILL_DIR"),
+    ],
+)
+def test_a_log_or_spill_folder_that_cannot_be_is_refused_by_the_first_call(
+    tmp_path: Path, variable: str, value: str, named: str
+) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    env = {
+        **os.environ,
+        "RUNSTREAM_HOME": str(tmp_path / "home"),
+        variable: value.format(file=a_file),
+    }
+    if variable != "RUNSTREAM_TRACKING_URI":
+        env.pop("RUNSTREAM_TRACKING_URI", None)
+    script = (
+        "import runstream\n"
+        "try:\n"
+        "    runstream.start_run()\n"
+        "except runstream.errors.InvalidInputError as e:\n"
+        "    print(e)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert time.monotonic() - started < 20, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert named in done.stdout, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
