@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import signal
 import sys
 import threading
@@ -177,7 +178,19 @@ def start_run(
     return run
 
 
+# What runstream (and MLflow) make run ids of: uuid4's 32 hex digits. A resumed id
+# cannot be looked up without a server, and events for an id nobody started would
+# make a run no experiment lists, so a mistyped one is caught by its shape here.
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def _resume(run_id: str, experiment_id: str | None, run_name: str | None) -> ActiveRun:
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise InvalidInputError(
+            f"cannot resume run {run_id!r}: run ids are 32 lowercase hexadecimal "
+            "digits, as run.info.run_id of the run start_run returned; check the "
+            "run_id passed to start_run or RUNSTREAM_RUN_ID"
+        )
     info = RunInfo(run_id, experiment_id or state.experiment_id, run_name or "")
     owns_status = state.ranks.rank == 0
     if owns_status:

@@ -59,6 +59,21 @@ def test_experiment_names_are_checked() -> None:
         runstream.delete_experiment("0")
 
 
+@pytest.mark.parametrize(
+    "run_id",
+    ["nope", "5840d1be9e744aed8ea7824ee9391d7X", "5840D1BE9E744AED8EA7824EE9391D7A"],
+)
+def test_resuming_an_id_runstream_never_made_is_refused(
+    log_path: object, run_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(InvalidInputError, match="32 lowercase hexadecimal"):
+        runstream.start_run(run_id=run_id)
+    monkeypatch.setenv("RUNSTREAM_RUN_ID", run_id)
+    with pytest.raises(InvalidInputError, match="RUNSTREAM_RUN_ID"):
+        runstream.start_run()
+    assert runstream.active_run() is None
+
+
 def test_runs_start_resume_nest_end_rename_delete_restore(synced: Sync) -> None:
     runstream.set_experiment("runs")
     with runstream.start_run(run_name="parent", description="notes") as parent:
