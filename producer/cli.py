@@ -5,23 +5,31 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from runstream.allocator import limit_malloc_arenas
 from runstream.auth import Role, TokenTable
+from runstream.cli_options import check_home, check_port
 from runstream.consumers.consume import consume_command
 from runstream.errors import ConflictError, InvalidInputError, RunstreamError
 from runstream.models.cli import app as models_app
 from runstream.projects.cli import run_command
 from runstream.replay_cli import replay
 from runstream.settings import load_api_settings, load_auth_settings, load_settings
+
+if TYPE_CHECKING:
+    from runstream.consumers.service import ProjectionService
 
 
 class _Commands(TyperGroup):
@@ -45,6 +53,8 @@ app = typer.Typer(
     cls=_Commands, help="runstream: event-sourced tracking for machine learning."
 )
 logger = logging.getLogger(__name__)
+
+DASHBOARD_STOP_TIMEOUT_S = 10.0
 
 
 @app.callback()
@@ -72,8 +82,12 @@ def server(
     host: Annotated[str, typer.Option(help="Address the API and dashboard bind.")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="Port of the query API.")] = 5000,
-    dashboard_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+    port: Annotated[
+        int, typer.Option(help="Port of the query API.", callback=check_port)
+    ] = 5000,
+    dashboard_port: Annotated[
+        int, typer.Option(help="Port of the dashboard.", callback=check_port)
+    ] = 8501,
     home: Annotated[
         Path | None,
         typer.Option(envvar="RUNSTREAM_HOME", help="Where embedded data lives."),
@@ -82,7 +96,19 @@ def server(
         bool, typer.Option(help="Start the Streamlit dashboard too.")
     ] = True,
 ) -> None:
-    """Start the consumers, the query API and the dashboard; Ctrl-C stops all."""
+    """Start the consumers, the query API and the dashboard; Ctrl-C or SIGTERM
+    stops all."""
+    try:
+        _serve(host, port, dashboard_port, home, dashboard)
+    except (_Terminated, KeyboardInterrupt):
+        # _serve stopped what it had started; a stop asked for is a clean exit,
+        # as uvicorn makes a Ctrl-C while it serves.
+        pass
+
+
+def _serve(
+    host: str, port: int, dashboard_port: int, home: Path | None, dashboard: bool
+) -> None:
     import uvicorn
 
     from runstream.api.app import create_app
@@ -94,6 +120,7 @@ def server(
     if home is not None:
         overrides["home"] = home
     settings = load_settings(**overrides)
+    check_home(settings.home)
 
     # Before anything starts: uvicorn would find a taken port only after the
     # consumers and the dashboard are up, and say so in a log line.
@@ -114,26 +141,60 @@ def server(
 
     limit_malloc_arenas()  # before chDB and the API start their threads
     service = ProjectionService.open(settings)
-    service.start()
-    ui = _start_dashboard(host, dashboard_port, dashboard_env) if dashboard else None
-    typer.echo(f"runstream API:       {api_url}  (OpenAPI at {api_url}/docs)")
+    ui: subprocess.Popen[bytes] | None = None
+    # Only from here: before, a SIGTERM finds nothing to stop, and raised inside
+    # an import (chDB's) it would end as a misleading ImportError.
+    with _sigterm_raises():
+        try:
+            service.start()
+            if dashboard:
+                ui = _start_dashboard(host, dashboard_port, dashboard_env)
+            typer.echo(f"runstream API:       {api_url}  (OpenAPI at {api_url}/docs)")
+            if ui is not None:
+                typer.echo(f"runstream dashboard: {dashboard_url}")
+            typer.echo(
+                f"event log:           {Path(settings.log_location()).resolve()}"
+            )
+            typer.echo(f"authentication:      {_auth_summary(tokens)}")
+            api_app = create_app(service, tokens=tokens, limits=limits)
+            # uvicorn takes SIGINT and SIGTERM while it serves, stops, then raises
+            # the signal again: Ctrl-C returns here, SIGTERM raises _Terminated.
+            uvicorn.run(api_app, host=host, port=port, log_level="warning")
+        finally:
+            _stop(service, ui)
+
+
+def _stop(service: ProjectionService, ui: subprocess.Popen[bytes] | None) -> None:
+    # A second SIGTERM must not cut this short and leave the dashboard holding
+    # its port; each step is bounded, and a supervisor out of patience sends
+    # SIGKILL.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logger.info("runstream server stopping")
     if ui is not None:
-        typer.echo(f"runstream dashboard: {dashboard_url}")
-    typer.echo(f"event log:           {Path(settings.log_location()).resolve()}")
-    typer.echo(f"authentication:      {_auth_summary(tokens)}")
+        _stop_dashboard(ui)
+    service.stop()
+    service.store.close()
+    logger.info("runstream server stopped")
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt, and
+    for the same reason: so the ``finally`` that stops the server runs."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated(signal.Signals(signum).name)
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Let SIGTERM, which timeout, systemd and docker send, stop the server as
+    Ctrl-C does; by default it ends the process before any cleanup runs."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        api_app = create_app(service, tokens=tokens, limits=limits)
-        uvicorn.run(api_app, host=host, port=port, log_level="warning")
+        yield
     finally:
-        if ui is not None:
-            ui.terminate()
-            try:
-                ui.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                ui.kill()
-        service.stop()
-        service.store.close()
-        typer.echo("runstream server stopped")
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_port_free(host: str, port: int, option: str) -> None:
@@ -183,8 +244,27 @@ def _start_dashboard(
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     env = {**os.environ, **env_overrides}
-    # Its own process group, so Ctrl-C reaches it only through our terminate().
-    return subprocess.Popen(command, env=env, start_new_session=True)
+    # Its own process group, so Ctrl-C reaches it only through _stop_dashboard.
+    # TODO: a server killed by SIGKILL leaves the dashboard holding its port;
+    # PR_SET_PDEATHSIG in the child would end it with its parent.
+    ui = subprocess.Popen(command, env=env, start_new_session=True)
+    logger.info("dashboard started pid=%d port=%d", ui.pid, port)
+    return ui
+
+
+def _stop_dashboard(ui: subprocess.Popen[bytes]) -> None:
+    ui.terminate()
+    try:
+        ui.wait(timeout=DASHBOARD_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        logger.warning(
+            "dashboard did not stop within %ss; killing it pid=%d",
+            DASHBOARD_STOP_TIMEOUT_S,
+            ui.pid,
+        )
+        ui.kill()
+        ui.wait()
+    logger.info("dashboard stopped pid=%d", ui.pid)
 
 
 app.command("run")(run_command)

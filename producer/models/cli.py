@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from runstream.cli_options import check_port
 from runstream.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -30,9 +31,10 @@ ModelUri = Annotated[
 @app.command()
 def serve(
     model_uri: ModelUri,
-    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = (
-        5001
-    ),
+    port: Annotated[
+        int,
+        typer.Option("--port", "-p", help="Port to listen on.", callback=check_port),
+    ] = 5001,
     host: Annotated[str, typer.Option("--host", "-h", help="Address to bind.")] = (
         "127.0.0.1"
     ),

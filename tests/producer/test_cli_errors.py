@@ -1,5 +1,6 @@
 """The ``runstream`` command: a RunstreamError, a bad setting included, ends as one
-``error:`` line and status 1; a taken port is refused before anything starts."""
+``error:`` line and status 1; a taken port, a number that is no port and a home
+that cannot be written are refused before anything starts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from runstream import cli
 from runstream.consumers.service import ProjectionService
@@ -112,3 +113,52 @@ def test_http_requests_are_logged_only_when_verbose() -> None:
 def test_verbose_has_a_help_text() -> None:
     result = CliRunner().invoke(cli.app, ["--help"])
     assert "every HTTP request" in result.output
+
+
+def assert_one_error_line(result: Result, naming: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: "), result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert naming in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["99999", "0", "-1", "65536"])
+@pytest.mark.parametrize("option", ["--port", "--dashboard-port"])
+def test_server_port_out_of_range_is_one_error_line(
+    tmp_path: Path, nothing_starts: None, option: str, value: str
+) -> None:
+    command = ["server", "--home", str(tmp_path), "--dashboard", option, value]
+    result = CliRunner().invoke(cli.app, command)
+    assert_one_error_line(result, f"{option} {value} is not a port")
+    assert "from 1 to 65535" in result.stderr
+
+
+def test_models_serve_port_out_of_range_is_one_error_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(model_uri: str) -> None:
+        raise AssertionError("the command loaded the model despite the bad port")
+
+    monkeypatch.setattr("runstream.models.load_model", refuse)
+    command = ["models", "serve", "-m", "models:/m/1", "--port", "99999"]
+    result = CliRunner().invoke(cli.app, command)
+    assert_one_error_line(result, "--port 99999 is not a port")
+
+
+def test_home_that_cannot_be_made_is_one_error_line(
+    tmp_path: Path, nothing_starts: None
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    home = str(a_file / "home")
+    result = CliRunner().invoke(cli.app, serve(Path(home), "--port", str(free_port())))
+    assert_one_error_line(result, f"home {home!r} cannot be created or written")
+    assert "pass --home (or set RUNSTREAM_HOME)" in result.stderr
+
+    result = CliRunner().invoke(
+        cli.app,
+        ["server", "--no-dashboard", "--port", str(free_port())],
+        env={"RUNSTREAM_HOME": home},
+    )
+    assert_one_error_line(result, "RUNSTREAM_HOME")
