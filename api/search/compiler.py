@@ -232,6 +232,10 @@ def _test(b: _Builder, text: str, c: Comparison, kind: Kind, column: str) -> str
             )
         return f"{column} {c.operator} {b.bind(c.value, 'Float64')}"
     if isinstance(c.value, tuple):
+        if not all(isinstance(item, str) for item in c.value):
+            raise syntax_error(
+                text, c.value_position, f"values in quotes for {name}", "a number"
+            )
         found = f"has({b.bind(list(c.value), 'Array(String)')}, {column})"
         return f"NOT {found}" if c.operator == "NOT IN" else found
     if not isinstance(c.value, str):

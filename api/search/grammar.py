@@ -27,7 +27,7 @@ from runstream.errors import FilterSyntaxError
 TokenKind = Literal[
     "word", "backtick", "dquote", "squote", "number", "op", "(", ")", ",", "end"
 ]
-Value = str | float | tuple[str, ...]
+Value = str | float | tuple[str | float, ...]
 
 COMPARISON_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
 KEYWORD_OPERATORS = ("LIKE", "ILIKE", "IN", "NOT IN")
@@ -241,16 +241,21 @@ class _Parser:
             return float(token.text)
         raise self.fail("a value: a number, or text in single or double quotes")
 
-    def tuple_value(self) -> tuple[str, ...]:
+    def tuple_value(self) -> tuple[str | float, ...]:
         if self.token.kind != "(":
             raise self.fail("'(' opening a list of quoted values, e.g. ('a', 'b')")
         self.advance()
-        items: list[str] = []
+        items: list[str | float] = []
         while True:
             token = self.token
-            if token.kind not in ("squote", "dquote"):
+            # Numbers parse here so that the compiler, which knows what the key
+            # holds, can say what is wrong: IN on a metric, or unquoted text.
+            if token.kind == "number":
+                items.append(float(self.advance().text))
+            elif token.kind in ("squote", "dquote"):
+                items.append(self.advance().text)
+            else:
                 raise self.fail("a value in quotes")
-            items.append(self.advance().text)
             if self.token.kind == ",":
                 self.advance()
                 continue

@@ -67,6 +67,8 @@ def test_order_by_parses_direction() -> None:
         ("metrics.acc = 'high'", 15, "a number for metrics.acc"),
         ("attributes.colour = 'red'", 1, "an attribute"),
         ("run_id IN 'a'", 11, "'(' opening a list"),
+        ("metrics.loss IN (1, 2)", 14, "one of =, !=, <, <=, >, >= for metrics.loss"),
+        ("run_name IN ('a', 2)", 13, "values in quotes for attributes.run_name"),
         ("run_id NOT 'a'", 12, "IN after NOT"),
         ("metrics.acc > 1 AND", 20, "a key such as"),
         ("metrics.acc ; DROP TABLE runs", 13, "a key, an operator or a value"),
