@@ -11,7 +11,10 @@ API="http://$HOST:$PORT"
 
 runstream server --host "$HOST" --port "$PORT" --dashboard-port "$DASHBOARD_PORT" &
 SERVER=$!
-trap 'kill -INT $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT INT TERM
+stop() { kill -INT "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }
+trap stop EXIT
+# Ctrl-C is how the demo is meant to end: a clean stop, not a failure for make.
+trap 'trap - EXIT; stop; exit 0' INT TERM
 
 for _ in $(seq 1 120); do
   if python -c "import httpx,sys; httpx.get('$API/api/v1/health').raise_for_status()" \
