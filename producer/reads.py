@@ -218,10 +218,20 @@ def direct_children(
 def _error(response: httpx.Response) -> Exception:
     try:
         body = response.json()
+        foreign = False
     except ValueError:
         body = {"detail": response.text}
+        foreign = True
     detail = body.get("detail") if isinstance(body, dict) else str(body)
     message = str(detail)
+    if foreign or response.status_code == 405:
+        # runstream answers every route it has in JSON and every method it
+        # serves: this is most likely another server on that address.
+        origin = response.request.url.copy_with(path="/", query=None)
+        message += (
+            f"; is {origin} a runstream server? Set RUNSTREAM_API_URL to the "
+            "address `runstream server` prints"
+        )
     if response.status_code == 404:
         return NotFoundError(message)
     if response.status_code in (401, 403):
