@@ -175,7 +175,8 @@ def _follow(poll: Callable[[], Report]) -> Report:
         TextColumn("{task.description:<12}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("events · {task.fields[rate]} · {task.fields[points]}"),
+        # The bar counts records read from the log; with --until, fewer are applied.
+        TextColumn("records read · {task.fields[rate]} · {task.fields[points]}"),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
@@ -203,7 +204,9 @@ def _summary(report: Report) -> str:
     where = "live (swapped in)" if report["state"] == "live" else report["state"]
     return (
         f"replay {report['replay_id']} {report['phase']}: "
-        f"{report['events_applied']:,} events, {report['points_applied']:,} points "
-        f"in {report['elapsed_s']:.1f}s ({report['events_per_s']:,} events/s, "
+        f"{report['events_applied']:,} events applied (of "
+        f"{report['records_read']:,} records read), "
+        f"{report['points_applied']:,} points in {report['elapsed_s']:.1f}s "
+        f"({report['events_per_s']:,} events/s, "
         f"{report['points_per_s']:,} points/s) into {where}"
     )

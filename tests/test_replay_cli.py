@@ -54,6 +54,7 @@ def test_replay_locally_then_through_the_server(tmp_path: Path) -> None:
     assert local.returncode == 0, local.stderr
     assert "replaying in this process" in local.stdout
     assert "done: " in local.stdout and "1,000 points" in local.stdout
+    assert "records read)" in local.stdout
     assert "events/s" in local.stderr  # the progress bar, whole off a terminal
     assert re.search(r"ETA \d+:\d\d:\d\d", local.stderr)
     snapshot = cli(env, "--into", "snap")
