@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import runstream
 from runstream.api import mlflow
 from runstream.api.auth import AuthMiddleware
 from runstream.api.body_limit import BodyLimitMiddleware
 from runstream.api.errors import install_error_handlers
+from runstream.api.landing import landing_page
 from runstream.api.routes import (
     artifacts,
     events,
@@ -67,7 +68,9 @@ def create_app(
     dashboard_url = service.settings.dashboard_url
 
     @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
+    def root(request: Request) -> Response:
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(landing_page(dashboard_url))
         return RedirectResponse(dashboard_url, status_code=307)
 
     mlflow.install(app)  # last: it answers every other path under its prefixes

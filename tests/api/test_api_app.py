@@ -15,6 +15,17 @@ def test_root_redirects_to_the_dashboard(
     assert response.headers["location"] == service.settings.dashboard_url
 
 
+def test_a_browser_at_the_root_gets_the_page_that_reads_mlflow_links(
+    client: TestClient, service: ProjectionService
+) -> None:
+    response = client.get("/", headers={"accept": "text/html,*/*;q=0.8"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert f'new URL("{service.settings.dashboard_url}")' in response.text
+    assert "window.location.replace" in response.text
+
+
 def test_docs_and_openapi_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 

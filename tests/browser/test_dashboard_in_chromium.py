@@ -128,3 +128,24 @@ def test_two_ticked_runs_open_the_comparison(
     parallel.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=screenshots / "8-compare-params.png")
+
+
+def test_the_run_link_mlflow_prints_opens_that_run(
+    live_server: Any, page: Any, screenshots: Path
+) -> None:
+    # What the mlflow client prints after a run: "View run at <uri>/#/experiments/
+    # <id>/runs/<id>", the address of a page of MLflow's web UI.
+    run_id = live_server.run_ids[1]
+    page.goto(
+        f"{live_server.api}/#/experiments/{live_server.experiment_id}/runs/{run_id}"
+    )
+    page.get_by_role("heading", name="run-sgd-1").wait_for()
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()
+    page.get_by_text("Duration").wait_for()
+    assert page.url.startswith(live_server.ui)
+    assert f"run={run_id}" in page.url
+    page.screenshot(path=screenshots / "6-from-an-mlflow-link.png", full_page=True)
+
+    page.goto(f"{live_server.api}/#/experiments/{live_server.experiment_id}")
+    page.get_by_role("heading", name="browser").wait_for()
+    assert f"experiment={live_server.experiment_id}" in page.url
