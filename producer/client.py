@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from runstream import artifacts, experiments, writes
+from runstream import validation as v
 from runstream.context import flush
 from runstream.entities import (
     Experiment,
@@ -148,7 +149,9 @@ class RunstreamClient:
         timestamp: int | None = None,
         step: int | None = None,
     ) -> None:
-        writes.log_metric(run_id, key, value, step, timestamp)
+        # writes.log_metric leaves the run id to its callers: the fluent API's
+        # comes from its own active run.
+        writes.log_metric(v.check_run_id(run_id), key, value, step, timestamp)
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         writes.log_params(run_id, {key: value})

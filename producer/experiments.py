@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,10 +45,12 @@ def set_experiment(
         v.check_experiment_name(experiment_name)
         experiment_id = experiment_id_for(experiment_name)
         announce_experiment(experiment_id, experiment_name)
+    else:
+        experiment_id = v.check_experiment_id(experiment_id)
     with state.lock:
-        state.experiment_id = str(experiment_id)
+        state.experiment_id = experiment_id
         state.experiment_name = experiment_name or ""
-    return Experiment(str(experiment_id), experiment_name or "")
+    return Experiment(experiment_id, experiment_name or "")
 
 
 def announce_experiment(experiment_id: str, name: str, location: str = "") -> None:
@@ -74,9 +77,13 @@ def create_experiment(
     """
     v.check_experiment_name(name)
     experiment_id = experiment_id_for(name)
-    announce_experiment(experiment_id, name, artifact_location or "")
-    if tags:
-        set_experiment_tags(experiment_id, tags)
+    location = _location(artifact_location)
+    # Checked before the experiment is announced, so a bad tag creates nothing.
+    checked = (
+        {} if tags is None else _checked_tags(experiment_id, tags, "create_experiment")
+    )
+    announce_experiment(experiment_id, name, location)
+    _submit_tags(experiment_id, checked)
     logger.info("experiment created experiment_id=%s name=%s", experiment_id, name)
     return experiment_id
 
@@ -113,17 +120,39 @@ def set_experiment_tag(experiment_id: str, key: str, value: Any) -> None:
 def set_experiment_tags(experiment_id: str, tags: Mapping[str, Any]) -> None:
     """Tags of an experiment, all checked before any is sent."""
     eid = _experiment_id(experiment_id)
-    checked = {
+    _submit_tags(eid, _checked_tags(eid, tags, "set_experiment_tags"))
+
+
+def _checked_tags(eid: str, tags: object, call: str) -> dict[str, str]:
+    return {
         v.check_key("tag", key, eid, owner="experiment"): v.check_text(
             "tag", key, value, v.MAX_TAG_VALUE_LENGTH, eid, owner="experiment"
         )
-        for key, value in tags.items()
+        for key, value in v.mapping_items(call, "tags", tags, f" for experiment {eid}")
     }
+
+
+def _submit_tags(eid: str, checked: dict[str, str]) -> None:
     out = sender()
     for key, value in checked.items():
         out.submit(
             "ExperimentTagSet", {"experiment_id": eid, "key": key, "value": value}
         )
+
+
+def _location(artifact_location: object) -> str:
+    if artifact_location is None:
+        return ""
+    if isinstance(artifact_location, os.PathLike):
+        artifact_location = os.fspath(artifact_location)
+    if not isinstance(artifact_location, str):
+        raise v.wrong_type(
+            "create_experiment",
+            "artifact_location",
+            "a URI or path (str) where the experiment's artifacts go, or None",
+            artifact_location,
+        )
+    return artifact_location
 
 
 def delete_experiment_tag(experiment_id: str, key: str) -> None:

@@ -21,6 +21,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from runstream import artifacts, writes
+from runstream import validation as v
 from runstream.context import (
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
@@ -154,15 +155,15 @@ def start_run(
     if run_id is None and not state.runs:
         run_id = load_settings().run_id or None
     _install_exit_handlers()
-    if run_id:
-        run = _resume(run_id, experiment_id, run_name)
-    else:
-        run = _create(experiment_id, run_name, parent_run_id)
-    extra = dict(tags or {})
+    # Tags are checked with the run's other arguments, before its first event:
+    # a refused start_run leaves no run behind.
+    extra = dict(v.mapping_items("start_run", "tags", tags)) if tags is not None else {}
     if description is not None:
         extra["mlflow.note.content"] = description
-    if extra:
-        writes.set_tags(run.info.run_id, extra)
+    if run_id:
+        run = _resume(run_id, experiment_id, run_name, extra)
+    else:
+        run = _create(experiment_id, run_name, parent_run_id, extra)
     with state.lock:
         state.runs.append(run)
         state.last = run
@@ -184,29 +185,50 @@ def start_run(
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def _resume(run_id: str, experiment_id: str | None, run_name: str | None) -> ActiveRun:
+def _resume(
+    run_id: str,
+    experiment_id: str | None,
+    run_name: str | None,
+    tags: dict[str, Any],
+) -> ActiveRun:
     if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
         raise InvalidInputError(
             f"cannot resume run {run_id!r}: run ids are 32 lowercase hexadecimal "
             "digits, as run.info.run_id of the run start_run returned; check the "
             "run_id passed to start_run or RUNSTREAM_RUN_ID"
         )
-    info = RunInfo(run_id, experiment_id or state.experiment_id, run_name or "")
+    checked = writes.checked_tags(run_id, tags)
+    experiment = _experiment_or_active(experiment_id)
+    info = RunInfo(run_id, experiment, str(run_name or ""))
     owns_status = state.ranks.rank == 0
     if owns_status:
         writes.set_status(run_id, "RUNNING")
+    if checked:
+        writes.set_tags(run_id, checked)
     return ActiveRun(info, owns_status)
 
 
 def _create(
-    experiment_id: str | None, run_name: str | None, parent_run_id: str | None
+    experiment_id: str | None,
+    run_name: str | None,
+    parent_run_id: str | None,
+    tags: dict[str, Any],
 ) -> ActiveRun:
     info = writes.create_run(
-        experiment_id or state.experiment_id,
+        _experiment_or_active(experiment_id),
         run_name or _generate_run_name(),
         parent_run_id=parent_run_id,
+        tags=tags,
+        call="start_run",
     )
     return ActiveRun(info)
+
+
+def _experiment_or_active(experiment_id: object) -> str:
+    # Not `experiment_id or ...`: the int 0 names the Default experiment.
+    if experiment_id is None or (isinstance(experiment_id, str) and not experiment_id):
+        return state.experiment_id
+    return v.check_experiment_id(experiment_id)
 
 
 def active_run() -> ActiveRun | None:
@@ -254,7 +276,7 @@ def _run_for(run_id: str | None) -> ActiveRun:
     """The run a logging call writes to: ``run_id`` if given, else the active run
     (started on demand, as MLflow does)."""
     if run_id is not None:
-        ended = state.ended.get(run_id)
+        ended = state.ended.get(v.check_run_id(run_id))
         if ended is not None:
             raise RunNotActiveError(
                 f"run {run_id} has ended with status {ended.info.status}; "

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Sequence
+import reprlib
+from collections.abc import Iterable, Sequence
 from posixpath import normpath
+from typing import Any
 
 from runstream.errors import InvalidInputError
 
@@ -31,13 +33,80 @@ _VALID_KEYS: set[str] = set()
 _VALID_KEYS_LIMIT = 100_000
 
 
+# Reprs in messages are cut short: a list of a million items is not printed whole.
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
+def describe(value: object) -> str:
+    """A wrong value for a message: its type, then a short repr."""
+    return f"{type(value).__name__} {_SHORT.repr(value)}"
+
+
+def wrong_type(
+    call: str,
+    argument: str,
+    expected: str,
+    value: object,
+    where: str = "",
+    fix: str = "",
+) -> InvalidInputError:
+    """The error for an argument of the wrong type, such as ``log_params for run
+    abc takes params as a mapping ...; got list [1, 2]``. ``where`` names the run
+    or experiment (" for run abc"); ``fix``, if given, ends the message."""
+    return InvalidInputError(
+        f"{call}{where} takes {argument} as {expected}; got {describe(value)}"
+        + (f"; {fix}" if fix else "")
+    )
+
+
+def mapping_items(
+    call: str, argument: str, value: object, where: str = ""
+) -> Iterable[tuple[Any, Any]]:
+    """``value.items()``, or InvalidInputError if ``value`` is not a mapping.
+
+    Anything with ``items()`` passes (a pandas Series too, as MLflow takes it).
+    """
+    items = getattr(value, "items", None)
+    if not callable(items):
+        raise wrong_type(
+            call, argument, "a mapping of names to values, such as a dict", value, where
+        )
+    return items()  # type: ignore[no-any-return]
+
+
+def check_run_id(run_id: object) -> str:
+    """A run id must be a non-empty string: the sender cannot encode another
+    type, and would find out only on its own thread, after the call returned."""
+    if isinstance(run_id, str) and run_id.strip():
+        return run_id
+    raise InvalidInputError(
+        f"run id {run_id!r} must be a non-empty string, e.g. run.info.run_id; "
+        f"got {type(run_id).__name__}"
+    )
+
+
+def check_experiment_id(experiment_id: object) -> str:
+    """Experiment ids are strings of digits; an int is taken as its digits."""
+    if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
+        return str(experiment_id)
+    if isinstance(experiment_id, str) and experiment_id.strip():
+        return experiment_id
+    raise InvalidInputError(
+        f"experiment id {experiment_id!r} must be a non-empty string (or an int), "
+        "such as the one create_experiment returned; got "
+        f"{type(experiment_id).__name__}"
+    )
+
+
 def check_key(kind: str, key: object, run_id: str, owner: str = "run") -> str:
     """Return ``key`` if it is a valid metric/param/tag key, else raise."""
     if type(key) is str and key in _VALID_KEYS:
         return key
     if not isinstance(key, str) or not key:
         raise InvalidInputError(
-            f"{kind} key {key!r} for {owner} {run_id} must be a non-empty string"
+            f"{kind} key {key!r} for {owner} {run_id} must be a non-empty string; "
+            f"got {type(key).__name__}"
         )
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidInputError(
@@ -85,10 +154,32 @@ def check_metric_value(key: str, value: object, run_id: str) -> float:
         return value  # type: ignore[return-value]
     if isinstance(value, numbers.Real):
         return float(value)
+    number = _one_number(value)
+    if number is not None:
+        return number
     raise InvalidInputError(
         f"metric {key!r} for run {run_id} got {type(value).__name__} value "
-        f"{value!r:.60}; metric values must be numbers (int or float)"
+        f"{value!r:.60}; metric values must be numbers (int or float, or an array "
+        "or tensor of one number)"
     )
+
+
+def _one_number(value: object) -> float | None:
+    """What MLflow also takes as a metric value: a one-element numpy array or
+    torch tensor (by ``.item()``), or a number outside ``numbers.Real`` such as
+    Decimal. None for anything else: text, complex numbers, longer arrays."""
+    if isinstance(value, (str, bytes, numbers.Complex)):
+        return None
+    item = getattr(value, "item", None)
+    try:
+        if callable(item):
+            value = item()
+            return float(value) if isinstance(value, numbers.Real) else None
+        if hasattr(type(value), "__float__"):
+            return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, RuntimeError):
+        pass
+    return None
 
 
 def check_int64(name: str, key: str, value: object, run_id: str) -> int:
@@ -99,7 +190,8 @@ def check_int64(name: str, key: str, value: object, run_id: str) -> int:
         if -(2**63) <= number < 2**63:
             return number
     raise InvalidInputError(
-        f"{name} {value!r} of metric {key!r} for run {run_id} must be an int64"
+        f"{name} {value!r} of metric {key!r} for run {run_id} must be an int64 "
+        f"(an int); got {type(value).__name__}"
     )
 
 
@@ -141,7 +233,10 @@ def check_batch(run_id: str, metrics: int, params: int, tags: int) -> None:
 
 def check_experiment_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInputError(f"experiment name {name!r} must be a non-empty string")
+        raise InvalidInputError(
+            f"experiment name {name!r} must be a non-empty string; got "
+            f"{type(name).__name__}"
+        )
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise InvalidInputError(
             f"experiment name {name[:40]!r}... has {len(name)} characters; "
