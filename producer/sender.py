@@ -339,8 +339,20 @@ class Sender:
                     sequence=self._sequence,
                     occurred_at=draft.occurred_at,
                 )
+                try:
+                    value = encode(event)
+                except Exception as e:  # noqa: BLE001 - the thread must live on
+                    # The calls check what they take, so this is a bug; one
+                    # event lost is better than a dead thread losing all after it.
+                    logger.error(
+                        "event %s for %s cannot be encoded and is dropped: %r",
+                        draft.event_type,
+                        draft.payload.get("run_id", "?"),
+                        e,
+                    )
+                    continue
                 self._sequence += 1
-                records.append(Record(event.topic, event.key, encode(event)))
+                records.append(Record(event.topic, event.key, value))
         self._courier.put(records, len(items), points)
         logger.debug("queued events=%d points=%d", len(records), points)
 

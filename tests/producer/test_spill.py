@@ -320,3 +320,17 @@ def test_a_log_or_spill_folder_that_cannot_be_is_refused_by_the_first_call(
     assert done.returncode == 0, done.stderr
     assert named in done.stdout, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
+
+
+def test_an_event_that_cannot_be_encoded_does_not_stop_the_ones_after_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = FlakyLog()
+    log.up.set()
+    sender = Sender(lambda: log, flush_interval_s=0.01, spill_dir=tmp_path)
+    sender.submit("TagsSet", {"run_id": "run-a", "tags": object()})
+    sender.add_point("run-a", "loss", 1.0, 0, 0)
+    assert sender.flush(timeout_s=30)
+    sender.close()
+    assert points_by_run(log) == {"run-a": [1.0]}
+    assert any("cannot be encoded" in r.getMessage() for r in caplog.records)
