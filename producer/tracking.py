@@ -225,6 +225,8 @@ def _create(
 
 
 def _experiment_or_active(experiment_id: object) -> str:
+    # TODO: an id of no experiment is taken (MLflow answers RESOURCE_DOES_NOT_EXIST):
+    # the SDK does not read before it writes; the consumer could dead-letter it.
     # Not `experiment_id or ...`: the int 0 names the Default experiment.
     if experiment_id is None or (isinstance(experiment_id, str) and not experiment_id):
         return state.experiment_id
