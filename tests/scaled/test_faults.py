@@ -189,7 +189,10 @@ def test_a_run_keeps_logging_while_the_broker_restarts_and_loses_nothing(
         own_broker.stop()
         down_at = steps_done()
         wait_for(lambda: health(api) == 503, 60, "health degraded, broker down")
-        wait_for(lambda: list(spill.glob("*/*.batch")), 60, "the SDK to spill to disk")
+        # <spill dir>/<event log>/<producer>/<batch>
+        wait_for(
+            lambda: list(spill.glob("*/*/*.batch")), 60, "the SDK to spill to disk"
+        )
         # Generous: on a loaded 2-core machine this once took longer than 60 s.
         wait_for(lambda: steps_done() >= down_at + 40, 120, "logging to go on")
         own_broker.start()
@@ -204,7 +207,7 @@ def test_a_run_keeps_logging_while_the_broker_restarts_and_loses_nothing(
         total = steps * per_step
         wait_for(lambda: point_count(service.store, run_id) == total, 120,
                  "every point projected")  # fmt: skip
-        assert not list(spill.glob("*/*.batch"))
+        assert not list(spill.glob("*/*/*.batch"))
         run = httpx.get(f"{api}/api/v1/runs/{run_id}", timeout=30).json()
         assert run["status"] == "FINISHED"
         history = httpx.get(
