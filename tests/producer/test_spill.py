@@ -163,6 +163,24 @@ def test_a_refused_token_spills_at_once_and_flush_raises(
     assert not folder.exists()
 
 
+def closed_port() -> int:
+    """A port nobody listens on: the address of a log that is down."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_script(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``script`` in a Python process of its own, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 LOGS_THEN_WAITS = """
 import time, runstream
 run = runstream.start_run()
@@ -176,14 +194,11 @@ time.sleep(300)
 def test_sigterm_while_the_log_is_down_spills_for_the_next_process(
     tmp_path: Path,
 ) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed_port = s.getsockname()[1]
     spill = tmp_path / "spill"
     env = {
         **os.environ,
         "RUNSTREAM_HOME": str(tmp_path),
-        "RUNSTREAM_TRACKING_URI": f"http://127.0.0.1:{closed_port}",
+        "RUNSTREAM_TRACKING_URI": f"http://127.0.0.1:{closed_port()}",
         "RUNSTREAM_SPILL_DIR": str(spill),
     }
     child = subprocess.Popen(
@@ -228,12 +243,6 @@ print(run.info.run_id, flush=True)
 """
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_script_whose_log_is_down_ends_and_its_events_wait_for_that_log(
     tmp_path: Path,
 ) -> None:
@@ -246,13 +255,7 @@ def test_a_script_whose_log_is_down_ends_and_its_events_wait_for_that_log(
         "RUNSTREAM_LOG_DOWN_WAIT_S": "1",
     }
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(ENDS_WHILE_THE_LOG_IS_DOWN)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_script(ENDS_WHILE_THE_LOG_IS_DOWN, env)
     # end_run and the exit each wait about RUNSTREAM_LOG_DOWN_WAIT_S, not 60 s.
     assert time.monotonic() - started < 30, done.stderr
     assert done.returncode == 0, done.stderr
@@ -263,13 +266,8 @@ def test_a_script_whose_log_is_down_ends_and_its_events_wait_for_that_log(
 
     # A process writing to another log neither adopts nor delivers them ...
     other = {**env, "RUNSTREAM_TRACKING_URI": str(tmp_path / "other.sqlite")}
-    subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(ENDS_WHILE_THE_LOG_IS_DOWN)],
-        env=other,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    elsewhere = run_script(ENDS_WHILE_THE_LOG_IS_DOWN, other)
+    assert elsewhere.returncode == 0, elsewhere.stderr
     assert list(destination.glob("*/*.batch"))
 
     # ... and one writing to the log they were meant for delivers them all.
@@ -309,13 +307,7 @@ def test_a_log_or_spill_folder_that_cannot_be_is_refused_by_the_first_call(
         "    print(e)\n"
     )
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_script(script, env)
     assert time.monotonic() - started < 20, done.stderr
     assert done.returncode == 0, done.stderr
     assert named in done.stdout, (done.stdout, done.stderr)
